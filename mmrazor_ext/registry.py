@@ -1,0 +1,10 @@
+"""Registries owned by this package.
+
+Everything else registers into the existing mmcls / mmrazor registries
+(BACKBONES, DATASETS, PRUNERS, ALGORITHMS, ...); only what has no home
+there is declared here, one line each.
+"""
+from mmcv.utils import Registry
+
+# Channel / layer importance criteria: ``{layer: tensor} -> {layer: scores}``.
+METRICS = Registry('metric')
