@@ -4,6 +4,6 @@ Importing the package (or naming it in a config's ``custom_imports``)
 registers its backbones, datasets, hooks, metrics, pruners and algorithms
 into the mmcls / mmrazor registries.
 """
-from . import apis, core, datasets, models  # noqa: F401
+from . import apis, core, datasets, metrics, models  # noqa: F401
 from .registry import METRICS  # noqa: F401
 from .version import __version__  # noqa: F401

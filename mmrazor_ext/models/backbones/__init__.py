@@ -1,0 +1,3 @@
+from .cifar_resnet import CifarResNet
+
+__all__ = ['CifarResNet']
