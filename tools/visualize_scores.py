@@ -1,0 +1,173 @@
+"""Score the layers of a classifier with one metric and plot the scores.
+
+Writes into ``--out-dir``: ``scores.json`` (raw scores per layer), one PNG
+per layer (sorted score curve; for CDPMetric also the class x channel TF-IDF
+heat map) and ``all_layers.png`` (every layer's sorted, max-normalised
+curve). Feature metrics run the model on ``--num-images`` images of the
+config's ``--split`` with the test pipeline (labels kept for CDP/Taylor).
+
+Example:
+    python tools/visualize_scores.py configs/resnet/x.py CDPMetric \
+        --checkpoint work_dirs/x/latest.pth --out-dir work_dirs/x/scores
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import os.path as osp
+import sys
+
+import matplotlib
+
+matplotlib.use('Agg')  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from mmcls.datasets import build_dataloader, build_dataset  # noqa: E402
+from mmcls.models import build_classifier  # noqa: E402
+from mmcv import DictAction  # noqa: E402
+from mmcv.runner import load_checkpoint  # noqa: E402
+
+import mmrazor_ext  # noqa: E402,F401
+from mmrazor_ext.apis import (UserInputError, auto_device,  # noqa: E402
+                              check_checkpoint, load_config)
+from mmrazor_ext.metrics import (CDPMetric, build_metric,  # noqa: E402
+                                 collect_scores, collect_statistics)
+from mmrazor_ext.metrics.base_metric import WEIGHT_KINDS  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='mmcls config of the model and data')
+    parser.add_argument('metric', help='registered metric, e.g. CDPMetric')
+    parser.add_argument('--checkpoint', help='weights to score (default: '
+                        'the initialised model)')
+    parser.add_argument('--out-dir', required=True, help='output folder')
+    parser.add_argument('--layers', nargs='+', help='module names to score '
+                        '(default: every norm layer, or the metric kind\'s '
+                        'default)')
+    parser.add_argument('--split', default='train',
+                        choices=['train', 'val', 'test'])
+    parser.add_argument('--num-images', type=int, default=512)
+    parser.add_argument('--batch-size', type=int, help='default: '
+                        'data.samples_per_gpu of the config')
+    parser.add_argument('--metric-options', nargs='+', action=DictAction,
+                        default={}, help='metric arguments, key=value')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, key=value')
+    parser.add_argument('--device', help='default: cuda if visible')
+    return parser.parse_args(argv)
+
+
+def build_loader(cfg, split, batch_size):
+    """Data loader over ``split`` with the test pipeline, keeping labels."""
+    data_cfg = copy.deepcopy(cfg.data[split])
+    pipeline = copy.deepcopy(cfg.data.test.pipeline)
+    collect = [s for s in pipeline if s['type'] == 'Collect']
+    if not collect:
+        raise UserInputError('data.test.pipeline has no Collect step')
+    if 'gt_label' not in collect[0]['keys']:
+        collect[0]['keys'] = list(collect[0]['keys']) + ['gt_label']
+        pipeline.insert(pipeline.index(collect[0]),
+                        dict(type='ToTensor', keys=['gt_label']))
+    data_cfg.pipeline = pipeline
+    dataset = build_dataset(data_cfg)
+    return build_dataloader(
+        dataset, batch_size or cfg.data.samples_per_gpu,
+        cfg.data.get('workers_per_gpu', 0), dist=False, shuffle=False,
+        persistent_workers=False)
+
+
+def score(args, cfg):
+    """``(scores, cdp matrices or {})`` of the chosen layers."""
+    model = build_classifier(cfg.model)
+    if args.checkpoint:
+        check_checkpoint(args.checkpoint, 'scored')
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    device = args.device or auto_device()
+    model.to(device)
+    metric = build_metric(dict(type=args.metric, **args.metric_options))
+    if metric.input_kind in WEIGHT_KINDS:
+        return collect_scores(model, metric, layers=args.layers), {}
+    loader = build_loader(cfg, args.split, args.batch_size)
+    num_batches = math.ceil(args.num_images / loader.batch_size)
+    collectors = collect_statistics(model, metric, loader, args.layers,
+                                    num_batches, device)
+    scores, matrices = {}, {}
+    for name, collector in collectors.items():
+        if isinstance(metric, CDPMetric):
+            matrices[name], scores[name] = metric.tfidf(
+                collector.reduced_stats())
+        else:
+            scores[name] = collector.compute()
+    return scores, matrices
+
+
+def plot_layer(path, name, scores, matrix=None):
+    ncols = 1 if matrix is None else 2
+    fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 4), squeeze=False)
+    ax = axes[0, 0]
+    values = torch.as_tensor(scores).float().sort(descending=True).values
+    ax.plot(values.numpy(), marker='.' if len(values) <= 64 else None)
+    ax.set(title=f'{name}: sorted scores', xlabel='channel rank',
+           ylabel='score')
+    ax.grid(alpha=.3)
+    if matrix is not None:
+        image = axes[0, 1].imshow(matrix.float().numpy(), aspect='auto',
+                                  cmap='viridis', interpolation='nearest')
+        axes[0, 1].set(title='CDP TF-IDF (class x channel)',
+                       xlabel='channel', ylabel='class')
+        fig.colorbar(image, ax=axes[0, 1])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_all(path, scores, metric):
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, value in scores.items():
+        value = value.float().sort(descending=True).values
+        top = value.abs().max().clamp_min(1e-12)
+        ax.plot(torch.linspace(0, 1, len(value)).numpy(),
+                (value / top).numpy(), lw=.8, label=name)
+    ax.set(title=f'{metric}: sorted scores / max |score| per layer',
+           xlabel='channel rank (fraction)', ylabel='normalised score')
+    if len(scores) <= 12:
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_json(path, payload):
+    """Write to a temp file, then rename: readers never see half a file."""
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(payload, f, indent=1)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        scores, matrices = score(args, cfg)
+    except (UserInputError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f'visualize_scores: {str(e).strip(chr(34) + chr(39))}')
+    os.makedirs(args.out_dir, exist_ok=True)
+    for name, value in scores.items():
+        plot_layer(osp.join(args.out_dir, f'{name}.png'), name, value,
+                   matrices.get(name))
+    plot_all(osp.join(args.out_dir, 'all_layers.png'), scores, args.metric)
+    write_json(osp.join(args.out_dir, 'scores.json'), dict(
+        metric=args.metric, metric_options=args.metric_options,
+        config=args.config, checkpoint=args.checkpoint, split=args.split,
+        num_images=args.num_images,
+        scores={k: v.tolist() for k, v in scores.items()},
+        cdp_tfidf={k: v.tolist() for k, v in matrices.items()}))
+    print(f'{len(scores)} layers scored with {args.metric}; plots and '
+          f'scores.json in {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()
