@@ -1,0 +1,117 @@
+"""The part of mmrazor 0.x's ``StructurePruner`` / ``RatioPruner`` interface
+that ``AutoSlim`` and the greedy searcher call, on top of channel spaces.
+
+Widths follow mmrazor's convention: a ratio here is the fraction KEPT, and
+channels are kept from the front (slimmable networks share prefixes).
+"""
+import torch
+from mmrazor.models.pruners.utils import SwitchableBatchNorm2d
+from torch import nn
+
+from .export import prune_model_
+from .masks import detach_masks
+
+
+class AutoSlimMixin:
+    """Needs ``channel_spaces``, ``ratios``, ``generator``, ``set_subnet``."""
+
+    def _prefix(self, fraction_kept):
+        subnet = {}
+        for sp in self.prunable_spaces:
+            k = min(sp.num_channels, max(
+                self.min_channels, int(round(sp.num_channels *
+                                             fraction_kept(sp)))))
+            subnet[sp.name] = list(range(k))
+        return subnet
+
+    def _ratio_list(self):
+        if not self.ratios:
+            raise ValueError('this pruner has no `ratios` (width ratios '
+                             'kept) to sample from; set them in its config')
+        return self.ratios
+
+    def sample_subnet(self):
+        """Each space keeps a prefix of a width ratio drawn from ``ratios``."""
+        ratios = self._ratio_list()
+
+        def draw(_sp):
+            i = torch.randint(len(ratios), (1, ), generator=self.generator)
+            return ratios[int(i)]
+        return self._prefix(draw)
+
+    def set_max_channel(self):
+        self.set_subnet(self._prefix(lambda sp: 1.0))
+
+    def set_min_channel(self):
+        self.set_subnet(self._prefix(lambda sp: self._ratio_list()[0]))
+
+    def export_subnet(self):
+        """``{layer: {in_channels, out_channels, raw_*}}`` of the current
+        subnet, mmrazor's ``channel_cfg``."""
+        from .masks import kept
+        cfg = {}
+        for name, rec in self.layers.items():
+            d = {}
+            for side, pos, n in (('in', rec.in_pos, rec.in_channels),
+                                 ('out', rec.out_pos, rec.out_channels)):
+                if rec.kind not in ('conv', 'linear') and side == 'in':
+                    continue
+                k = int(kept(pos, self.keep).sum()) if pos is not None else n
+                d[f'{side}_channels'], d[f'raw_{side}_channels'] = k, n
+            cfg[name] = d
+        return cfg
+
+    def _subnet_from_cfg(self, channel_cfg):
+        subnet = {}
+        for sp in self.prunable_spaces:
+            for name in sp.producers:
+                if name in channel_cfg and 'out_channels' in \
+                        channel_cfg[name]:
+                    k = channel_cfg[name]['out_channels']
+                    subnet[sp.name] = list(range(
+                        max(1, k // max(1, sp.channels_per_unit))))
+                    break
+        return subnet
+
+    def deploy_subnet(self, supernet, channel_cfg):
+        """Prune ``supernet`` in place to the widths of ``channel_cfg``."""
+        model = getattr(supernet, 'model', supernet)
+        if self._model is None or self._model[0] is not model:
+            self.prepare_from_supernet(supernet)
+        keep = self._keep_from(self._subnet_from_cfg(channel_cfg))
+        detach_masks(model)
+        prune_model_(model, self.layers, keep)
+        self._model = None  # the model changed: trace again to prune more
+
+    def switch_subnet(self, channel_cfg, subnet_ind=None):
+        if subnet_ind is not None:
+            for m in self.model.modules():
+                if isinstance(m, SwitchableBatchNorm2d):
+                    m.index = subnet_ind
+        self.set_subnet(self._subnet_from_cfg(channel_cfg))
+
+    def convert_switchable_bn(self, module, num_bns):
+        """Replace every BatchNorm by mmrazor's ``SwitchableBatchNorm2d``."""
+        out = module
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            out = SwitchableBatchNorm2d(module.num_features, num_bns)
+        for name, child in module.named_children():
+            out.add_module(name, self.convert_switchable_bn(child, num_bns))
+        return out
+
+    def get_max_channel_bins(self, max_channel_bins):
+        return {sp.name: torch.ones(max_channel_bins)
+                for sp in self.prunable_spaces}
+
+    def set_channel_bins(self, channel_bins_dict, max_channel_bins):
+        """Keep, per space, the channel bins whose flag is set."""
+        subnet = {}
+        for sp in self.prunable_spaces:
+            bins = channel_bins_dict.get(sp.name)
+            if bins is None:
+                continue
+            per = sp.num_channels // max_channel_bins
+            idx = [b * per + j for b, on in enumerate(bins.tolist()) if on
+                   for j in range(per)]
+            subnet[sp.name] = idx or [0]
+        self.set_subnet(subnet)

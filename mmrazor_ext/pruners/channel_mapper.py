@@ -1,0 +1,166 @@
+"""How channels move through an op the tracer has no module for.
+
+The op is never recognised by its autograd class name. Instead its
+vector-Jacobian product is probed: with output gradient ``G1 = 1`` and
+``G2 = index + 1`` along one output dim ``d``, the ratio ``G2-grad / G1-grad``
+at an input element is the (1-based) index along ``d`` of the outputs that
+element reaches, provided they all share that index. So for every input
+channel we learn which output position(s) along ``d`` it feeds:
+
+- one position per channel, order kept: elementwise ops, pooling,
+  concatenation (with offsets), permutes moving the channel dim;
+- a run of positions per channel, runs in channel order: flatten;
+- anything else (channel mixing, shuffles, slices, padding, reductions over
+  channels): not understood, the caller blocks the channels involved.
+"""
+from typing import List, NamedTuple, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+from .union_find import NONE, ElementUnion
+
+
+class Traced(NamedTuple):
+    """Channel identity of one tensor: element ids along dim ``dim``."""
+    dim: int
+    ids: Tensor
+
+
+class UnknownOp(Exception):
+    """The op moves channels in a way export cannot reproduce."""
+
+
+def _call(node, grads: Sequence[Tensor]) -> List[Optional[Tensor]]:
+    with torch.no_grad():
+        out = node(*grads)
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _along(shape, dim: int, dtype) -> Tensor:
+    view = [1] * len(shape)
+    view[dim] = shape[dim]
+    idx = torch.arange(1, shape[dim] + 1, dtype=dtype).view(view)
+    return idx.expand(*shape).contiguous()
+
+
+def map_node(node, inputs: List[Optional[Traced]], in_shapes: List,
+             out_shape, union: ElementUnion) -> Traced:
+    """Channel identity of ``node``'s single output.
+
+    Args:
+        node: autograd node with one output.
+        inputs: traced identity of each input (``next_functions`` order),
+            None where the input carries no traced channels.
+        in_shapes: shape of each input, None where it has no gradient.
+        out_shape: shape of the output.
+        union: element sets; elementwise ops join the channels they combine.
+
+    Raises:
+        UnknownOp: the channel movement is not one export can reproduce.
+    """
+    meta = node._input_metadata[0]
+    dtype = meta.dtype
+    ones = torch.ones(out_shape, dtype=dtype, device=meta.device)
+    g1 = _call(node, [ones])
+    tracked = [i for i, v in enumerate(inputs)
+               if v is not None and i < len(g1) and g1[i] is not None]
+    if not tracked:
+        raise UnknownOp('traced channels do not reach the op inputs')
+    first = inputs[tracked[0]]
+    dims = [d for d in range(len(out_shape)) if out_shape[d] > 1]
+    # Most ops keep the channel dim where it is: try that first.
+    if first.dim in dims:
+        dims.remove(first.dim)
+        dims.insert(0, first.dim)
+    for d in dims:
+        g2 = _call(node, [_along(out_shape, d, dtype).to(meta.device)])
+        result = _try_dim(d, inputs, tracked, in_shapes, g1, g2, out_shape)
+        if result is not None:
+            ids, joins, fixed = result
+            for a, b in joins:
+                union.union_pairs(a, b)
+            if fixed:
+                union.block(ids, f'{node.name()} combines the channels with '
+                            'a parameter or constant of the same size')
+            return Traced(d, ids)
+    raise UnknownOp('channels are mixed, reordered, sliced or padded')
+
+
+def _positions(v: Traced, g1: Tensor, g2: Tensor, out_len: int):
+    """Output positions fed by each input channel, or None."""
+    size = v.ids.numel()
+    if g1.dim() <= v.dim or g1.shape[v.dim] != size:
+        return None
+    a = g1.movedim(v.dim, 0).reshape(size, -1).double()
+    b = g2.movedim(v.dim, 0).reshape(size, -1).double()
+    valid = a.abs() > 1e-6 * a.abs().max().clamp(min=1e-30)
+    r = torch.where(valid, b / torch.where(valid, a, torch.ones_like(a)),
+                    torch.zeros_like(a))
+    rr = r.round()
+    if ((r - rr).abs()[valid] > 1e-3 * rr.abs()[valid].clamp(min=30)).any():
+        return None
+    big = float(out_len + 10)
+    lo = torch.where(valid, rr, torch.full_like(rr, big)).min(1).values
+    hi = torch.where(valid, rr, torch.full_like(rr, -big)).max(1).values
+    has = valid.any(1)
+    if not has.any():
+        return None
+    lo, hi = lo.long() - 1, hi.long() - 1
+    if (lo[has] < 0).any() or (hi[has] >= out_len).any():
+        return None
+    if bool((lo[has] == hi[has]).all()):
+        pos = torch.where(has, lo, torch.full_like(lo, -1))
+        if not has.all():
+            # Channels with zero gradient (e.g. dead after a ReLU): accept
+            # only a plain identity, which is what every other channel shows.
+            ar = torch.arange(size)
+            if out_len != size or not bool((pos[has] == ar[has]).all()):
+                return None
+            pos = ar
+        if size > 1 and not bool((pos[1:] > pos[:-1]).all()):
+            return None
+        return pos.view(-1, 1)
+    # A run of positions per channel, runs adjacent and in order (flatten).
+    if not has.all():
+        return None
+    span = hi - lo + 1
+    if not bool((span == span[0]).all()) or not bool(
+            (lo[1:] == hi[:-1] + 1).all()):
+        return None
+    return lo.view(-1, 1) + torch.arange(int(span[0])).view(1, -1)
+
+
+def _try_dim(d, inputs, tracked, in_shapes, g1, g2, out_shape):
+    out_len = out_shape[d]
+    ids = torch.full((out_len, ), NONE, dtype=torch.long)
+    covered = torch.zeros(out_len, dtype=torch.bool)
+    joins = []
+    for i in tracked:
+        pos = _positions(inputs[i], g1[i], g2[i], out_len)
+        if pos is None:
+            return None
+        src = inputs[i].ids.view(-1, 1).expand_as(pos).reshape(-1)
+        pos = pos.reshape(-1)
+        again = covered[pos]
+        if again.any():
+            joins.append((ids[pos[again]], src[again]))
+        fresh = ~again
+        ids[pos[fresh]] = src[fresh]
+        covered[pos] = True
+    untracked_feed = any(
+        i not in tracked and i < len(g1) and g1[i] is not None
+        for i in range(len(in_shapes)))
+    if not bool(covered.all()) and not untracked_feed:
+        return None  # positions from nowhere: padding, constants
+    # An untracked input spanning the channel dim (a parameter, a tensor
+    # built from parameters) cannot be sliced: the channels are blocked by
+    # the caller.
+    nd, fixed = len(out_shape), False
+    for i, shape in enumerate(in_shapes):
+        if i in tracked or shape is None or i >= len(g1) or g1[i] is None:
+            continue
+        k = d - (nd - len(shape))
+        if k >= 0 and shape[k] == out_len and out_len > 1:
+            fixed = True
+    return ids, joins, fixed

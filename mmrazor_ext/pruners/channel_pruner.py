@@ -1,0 +1,330 @@
+"""ChannelPruner: channel spaces, metric scores, subnet sampling, masks and
+export behind mmrazor 0.x's pruner interface."""
+import warnings
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmcv.runner import BaseModule
+from mmrazor.models.builder import PRUNERS
+from torch import Tensor, nn
+
+from ..metrics import build_metric
+from . import sampling
+from .autoslim_mixin import AutoSlimMixin
+from .channel_space import ChannelSpace, build_channel_spaces
+from .export import export_pruned_model
+from .flops import count_flops_params
+from .graph_tracer import GraphTracer
+from .masks import attach_masks, set_masks
+from .subnet_io import check_subnet, load_subnet, save_subnet
+
+Subnet = Dict[str, List[int]]
+
+
+@PRUNERS.register_module()
+class ChannelPruner(AutoSlimMixin, BaseModule):
+    """Channel pruner driven by importance scores.
+
+    A ``ratio`` is the fraction of a space's channels REMOVED (0.3 keeps
+    70%). A subnet is ``{space_name: sorted kept channel indices}``.
+
+    Args:
+        input_shape: ``(C, H, W)`` of the dummy input used for tracing;
+            FLOPs are counted at this size.
+        min_channels: fewest channels (units) any space keeps, >= 1.
+        divisor: kept counts are rounded to a multiple of it (e.g. 8).
+        ratios: width ratios (fraction KEPT, mmrazor's ``RatioPruner``
+            meaning) that ``sample_subnet`` draws from, for ``AutoSlim``.
+        except_start_keys: spaces with a producer whose name starts with one
+            of these are never pruned.
+        seed: seed of the generator used by ``sample_subnet``.
+
+    Examples:
+        >>> pruner = build_pruner(dict(type='ChannelPruner',
+        ...                            input_shape=(3, 64, 64)))
+        >>> pruner.prepare_from_supernet(model)
+        >>> scores = pruner.get_metric_local('L1Metric')
+        >>> subnet = pruner.sample_subnet_uniform(0.3, scores)
+        >>> pruner.set_subnet(subnet)
+        >>> small = pruner.export()
+    """
+
+    def __init__(self, input_shape=(3, 224, 224), min_channels: int = 1,
+                 divisor: int = 1, ratios: Optional[Sequence[float]] = None,
+                 except_start_keys: Optional[Sequence[str]] = None,
+                 seed: Optional[int] = None, init_cfg=None):
+        super().__init__(init_cfg)
+        if int(min_channels) < 1:
+            raise ValueError(f'min_channels must be >= 1, got {min_channels}')
+        if int(divisor) < 1:
+            raise ValueError(f'divisor must be >= 1, got {divisor}')
+        self.input_shape = tuple(input_shape)
+        self.min_channels = int(min_channels)
+        self.divisor = int(divisor)
+        self.ratios = sorted(ratios) if ratios is not None else None
+        self.except_start_keys = list(except_start_keys or [])
+        self.generator = torch.Generator()
+        if seed is not None:
+            self.generator.manual_seed(seed)
+        self.channel_spaces: List[ChannelSpace] = []
+        self.trace_warnings: List[str] = []
+        self._model = None  # not a submodule: the pruner does not own it
+
+    # ------------------------------------------------------------ tracing
+    @property
+    def model(self) -> nn.Module:
+        if self._model is None:
+            raise RuntimeError('call prepare_from_supernet(model) first')
+        return self._model[0]
+
+    def prepare_from_supernet(self, supernet: nn.Module) -> None:
+        """Trace ``supernet`` (a model, or an mmrazor architecture with a
+        ``model``), build its channel spaces and attach masks (all ones)."""
+        model = supernet.model if hasattr(supernet, 'model') and isinstance(
+            supernet.model, nn.Module) else supernet
+        if not isinstance(model, nn.Module):
+            raise TypeError(f'expected an nn.Module, got {type(model)}')
+        res = GraphTracer(self.input_shape).trace(model)
+        spaces, layers = build_channel_spaces(res)
+        for sp in spaces:
+            if sp.prunable and any(p.startswith(k) for p in sp.producers
+                                   for k in self.except_start_keys):
+                sp.prunable, sp.reason = False, 'except_start_keys'
+        self._renumber(spaces, layers)
+        attach_masks(model, layers)
+        self._model = (model, )
+        self.layers, self.channel_spaces = layers, spaces
+        self.trace_warnings = res.warnings
+        self.keep = torch.ones(self.num_units, dtype=torch.bool)
+        set_masks(model, layers, self.keep)
+
+    def _renumber(self, spaces, layers):
+        """Drop units of spaces made unprunable after grouping."""
+        remap, offset = {}, 0
+        for sp in spaces:
+            if sp.prunable:
+                for i in range(sp.num_channels):
+                    remap[sp.offset + i] = offset + i
+                sp.offset = offset
+                offset += sp.num_channels
+        table = torch.full((max(remap, default=-1) + 2, ), -1,
+                           dtype=torch.long)
+        for a, b in remap.items():
+            table[a] = b
+        for rec in layers.values():
+            for side in ('in_pos', 'out_pos'):
+                pos = getattr(rec, side)
+                if pos is not None:
+                    setattr(rec, side, torch.where(
+                        pos >= 0, table[pos.clamp(min=0)], pos))
+        self.num_units = offset
+
+    @property
+    def prunable_spaces(self) -> List[ChannelSpace]:
+        return [sp for sp in self.channel_spaces if sp.prunable]
+
+    def space_names(self) -> List[str]:
+        """Names of the prunable spaces, in order."""
+        return [sp.name for sp in self.prunable_spaces]
+
+    def feature_layer_names(self) -> List[str]:
+        """Per prunable space, the layer whose output carries its channels
+        (keys of ``contents`` for 'feature' metrics)."""
+        return [sp.feature_layer for sp in self.prunable_spaces]
+
+    # ------------------------------------------------------------ scores
+    def get_metric_local(self, metric, contents=None) -> Dict[str, Tensor]:
+        """Per-space channel scores from a metric.
+
+        Args:
+            metric: metric name, config dict or instance (see
+                ``mmrazor_ext.metrics.build_metric``).
+            contents: ``{layer_name: tensor}`` as the metric's
+                ``input_kind`` asks. For 'conv_weight' / 'norm_weight' the
+                pruner reads the weights itself when None; for 'feature' it is
+                required, keyed by :meth:`feature_layer_names`.
+
+        Returns:
+            ``{space_name: 1-D scores}`` (one per unit). Each member layer's
+            scores are divided by their maximum, then averaged per unit.
+        """
+        metric = build_metric(metric)
+        kind = metric.input_kind
+        spaces = self.prunable_spaces
+        if kind == 'conv_weight':
+            members = {sp.name: sp.producers for sp in spaces}
+        elif kind == 'norm_weight':
+            members = {sp.name: sp.norms for sp in spaces}
+        elif kind == 'feature':
+            if contents is None:
+                raise ValueError(
+                    f'{type(metric).__name__} scores features: pass contents '
+                    '{layer: features or statistics} keyed by '
+                    'pruner.feature_layer_names()')
+            members = {sp.name: [sp.feature_layer] for sp in spaces}
+        else:
+            raise ValueError(f'unknown metric input_kind {kind!r}')
+        if contents is None:
+            contents = {}
+            for names in members.values():
+                for n in names:
+                    w = getattr(self.model.get_submodule(n), 'weight', None)
+                    if w is not None:
+                        contents[n] = w.detach()
+        layer_scores = metric(dict(contents))
+        out = {}
+        for sp in spaces:
+            acc = torch.zeros(sp.num_channels, dtype=torch.float64)
+            cnt = torch.zeros(sp.num_channels, dtype=torch.float64)
+            for n in members[sp.name]:
+                if n not in layer_scores:
+                    continue
+                rec = self.layers[n]
+                pos = rec.out_pos if kind != 'norm_weight' else rec.out_pos
+                s = layer_scores[n].double().cpu()
+                if pos is None or s.numel() != pos.numel():
+                    continue
+                s = s / s.abs().max().clamp(min=1e-12)
+                m = (pos >= sp.offset) & (pos < sp.offset + sp.num_channels)
+                acc.index_add_(0, pos[m] - sp.offset, s[m])
+                cnt.index_add_(0, pos[m] - sp.offset, torch.ones_like(s[m]))
+            if not bool((cnt > 0).any()):
+                raise ValueError(f'no {kind} scores for space {sp.name!r} '
+                                 f'(expected one of {members[sp.name]})')
+            out[sp.name] = (acc / cnt.clamp(min=1)).float()
+        return out
+
+    # ------------------------------------------------------------ sampling
+    def _sizes(self):
+        return {sp.name: sp.num_channels for sp in self.prunable_spaces}
+
+    def _scores(self, scores):
+        sizes = self._sizes()
+        if scores is None:
+            return {n: torch.zeros(k) for n, k in sizes.items()}
+        for n, k in sizes.items():
+            if n not in scores or scores[n].numel() != k:
+                raise ValueError(f'scores for space {n!r} missing or not of '
+                                 f'length {k}')
+        return scores
+
+    def sample_subnet_uniform(self, ratio: float, scores=None) -> Subnet:
+        """Remove ``ratio`` of the channels of every space (lowest scores;
+        without scores, the last channels)."""
+        ratio = sampling.check_ratio(ratio)
+        return self.sample_subnet_nonuni(
+            {n: ratio for n in self._sizes()}, scores)
+
+    def sample_subnet_diff(self, ratio: float, scores=None) -> Subnet:
+        """Remove ``ratio`` of all prunable channels by one global ranking of
+        per-space normalised scores."""
+        ratio = sampling.check_ratio(ratio)
+        return sampling.sample_diff(self._sizes(), ratio,
+                                    self._scores(scores), self.min_channels,
+                                    self.divisor)
+
+    def sample_subnet_nonuni(self, ratios: Union[Dict[str, float],
+                                                 Sequence[float]],
+                             scores=None) -> Subnet:
+        """Remove ``ratios[space]`` of each space's channels; a list is taken
+        in :meth:`space_names` order and must have one entry per space;
+        spaces missing from a dict keep all their channels."""
+        sizes = self._sizes()
+        if isinstance(ratios, dict):
+            unknown = [n for n in ratios if n not in sizes]
+            if unknown:
+                raise ValueError(f'unknown space names in ratios: {unknown}')
+        else:
+            ratios = list(ratios)
+            if len(ratios) != len(sizes):
+                raise ValueError(f'got {len(ratios)} ratios for '
+                                 f'{len(sizes)} prunable spaces')
+            ratios = dict(zip(sizes, ratios))
+        ratios = {n: sampling.check_ratio(r, f'ratio of {n}')
+                  for n, r in ratios.items()}
+        return sampling.sample_nonuni(sizes, ratios, self._scores(scores),
+                                      self.min_channels, self.divisor)
+
+    def sample_subnet_flops(self, target: float, scores=None,
+                            mode: str = 'diff', tolerance: float = 0.02,
+                            steps: int = 40) -> Subnet:
+        """Subnet removing about ``target`` of the FLOPs (0.5 halves them).
+
+        A bisection over the ratio of :meth:`sample_subnet_diff` (or
+        ``_uniform``); warns when the reduction reached is off by more than
+        ``tolerance * target``.
+        """
+        target = sampling.check_ratio(target, 'FLOPs target')
+        sample = {'diff': self.sample_subnet_diff,
+                  'uniform': self.sample_subnet_uniform}[mode]
+        full = self.flops_params(None)[0]
+        lo, hi, best, best_err = 0.0, 0.999, None, None
+        for _ in range(steps):
+            mid = (lo + hi) / 2
+            sub = sample(mid, scores)
+            red = 1 - self.flops_params(sub)[0] / full
+            err = abs(red - target)
+            if best_err is None or err < best_err:
+                best, best_err = sub, err
+            if err <= tolerance * target * 0.25:
+                break
+            lo, hi = (mid, hi) if red < target else (lo, mid)
+        if best_err > tolerance * max(target, 1e-12):
+            warnings.warn(f'FLOPs reduction reached differs from {target} '
+                          f'by {best_err:.4f}')
+        return best
+
+    # ------------------------------------------------------------ subnets
+    def _keep_from(self, subnet) -> Tensor:
+        sizes = self._sizes()
+        subnet = check_subnet(self._as_indices(subnet), sizes)
+        keep = torch.ones(self.num_units, dtype=torch.bool)
+        for sp in self.prunable_spaces:
+            if sp.name in subnet:
+                k = torch.zeros(sp.num_channels, dtype=torch.bool)
+                k[subnet[sp.name]] = True
+                keep[sp.offset:sp.offset + sp.num_channels] = k
+        return keep
+
+    @staticmethod
+    def _as_indices(subnet):
+        """Mask tensors (mmrazor style) become index lists."""
+        if not isinstance(subnet, dict):
+            return subnet
+        return {n: (v.flatten().nonzero().flatten().tolist()
+                    if isinstance(v, Tensor) and v.dtype != torch.long
+                    else v) for n, v in subnet.items()}
+
+    def set_subnet(self, subnet) -> None:
+        """Apply ``{space: kept indices}`` (or 0/1 mask tensors) as masks.
+        Checked in full before any mask changes."""
+        keep = self._keep_from(subnet)
+        set_masks(self.model, self.layers, keep)
+        self.keep = keep
+
+    def get_subnet(self) -> Subnet:
+        """The subnet currently applied."""
+        return {sp.name: self.keep[sp.offset:sp.offset + sp.num_channels]
+                .nonzero().flatten().tolist() for sp in self.prunable_spaces}
+
+    def save_subnet(self, subnet: Subnet, path: str) -> None:
+        save_subnet(check_subnet(self._as_indices(subnet), self._sizes()),
+                    path, self._sizes())
+
+    def load_subnet(self, path: str) -> Subnet:
+        """Read a subnet file and check it against this model."""
+        subnet, declared = load_subnet(path)
+        return check_subnet(subnet, self._sizes(), declared)
+
+    # ------------------------------------------------------------ results
+    def flops_params(self, subnet=None):
+        """``(flops, params)`` per sample of the model under ``subnet``
+        (None: the whole model; see ``flops.py`` for what is counted)."""
+        keep = None if subnet is None else self._keep_from(subnet)
+        return count_flops_params(self.layers, keep)
+
+    def export(self, subnet=None) -> nn.Module:
+        """An ordinary ``nn.Module`` copy with the pruned channels removed
+        (``subnet`` defaults to the one set)."""
+        keep = self.keep if subnet is None else self._keep_from(subnet)
+        return export_pruned_model(self.model, self.layers, keep)

@@ -1,0 +1,145 @@
+"""Channel spaces: groups of layers whose output channels share one mask.
+
+Built from a trace: channel elements joined by residual adds, depthwise /
+grouped convs, broadcasting multiplies... form units (one keep / remove
+decision each); producers whose units meet form one space.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import torch
+
+from .graph_tracer import TraceResult
+from .layer_record import LayerRecord
+
+
+@dataclass
+class ChannelSpace:
+    """One channel space, as plain data.
+
+    Attributes:
+        name: name of its first producer (in forward order); subnet key.
+        num_channels: number of units, the things a ratio counts and a
+            subnet lists (one channel each, or one group of channels where
+            a grouped conv ties its groups; see ``channels_per_unit``).
+        producers: conv / linear layers whose outputs are these channels.
+        consumers: conv / linear layers reading these channels.
+        norms: norm layers applied to these channels.
+        passthrough: depthwise / grouped convs whose outputs follow their
+            inputs channel for channel (pruned on both sides).
+        feature_layer: the layer whose output carries these channels after
+            normalisation (norm after the first producer, else the producer).
+        prunable: False when an op or layer forbids pruning it.
+        reason: why it is not prunable.
+        channels_per_unit: channels per unit in the first producer.
+        offset: index of its first unit among all prunable units.
+    """
+    name: str
+    num_channels: int
+    producers: List[str] = field(default_factory=list)
+    consumers: List[str] = field(default_factory=list)
+    norms: List[str] = field(default_factory=list)
+    passthrough: List[str] = field(default_factory=list)
+    feature_layer: Optional[str] = None
+    prunable: bool = True
+    reason: str = ''
+    channels_per_unit: int = 1
+    offset: int = 0
+
+
+def build_channel_spaces(res: TraceResult
+                         ) -> Tuple[List[ChannelSpace], Dict[str,
+                                                             LayerRecord]]:
+    """Group a trace into spaces; fill ``in_pos`` / ``out_pos`` of layers."""
+    union, layers = res.union, res.layers
+    roots = union.roots()
+    producers = [r for r in layers.values() if r.produces]
+    merge: List[int] = []  # union-find over space indices
+
+    def top(i):
+        while merge[i] != i:
+            i = merge[i]
+        return i
+
+    space_of_root: Dict[int, int] = {}
+    first_of_space: List[LayerRecord] = []
+    for rec in producers:
+        rs = roots[rec.out_ids].unique().tolist()
+        hits = sorted({top(space_of_root[r]) for r in rs
+                       if r in space_of_root})
+        if hits:
+            idx = hits[0]
+            for h in hits[1:]:
+                merge[h] = idx
+        else:
+            idx = len(merge)
+            merge.append(idx)
+            first_of_space.append(rec)
+        for r in rs:
+            space_of_root[r] = idx
+    # units in order of first appearance, producer by producer
+    units: Dict[int, List[int]] = {}
+    for rec in producers:
+        for r in roots[rec.out_ids].tolist():
+            lst = units.setdefault(top(space_of_root[r]), [])
+            if r not in lst:
+                lst.append(r)
+    n_elem = roots.numel()
+    root2space = torch.full((n_elem, ), -1, dtype=torch.long)
+    root2unit = torch.full((n_elem, ), -1, dtype=torch.long)
+    spaces: List[ChannelSpace] = []
+    offset = 0
+    for idx in sorted(units, key=lambda i: i):
+        first = first_of_space[idx]
+        rs = units[idx]
+        blocked = [union.reason(r) for r in rs if union.reason(r)]
+        sp = ChannelSpace(name=first.name, num_channels=len(rs),
+                          prunable=not blocked and len(rs) > 1,
+                          reason=blocked[0] if blocked else (
+                              '' if len(rs) > 1 else 'single channel'),
+                          channels_per_unit=max(
+                              1, first.out_channels // max(1, len(
+                                  set(roots[first.out_ids].tolist())))))
+        rt = torch.tensor(rs)
+        root2space[rt] = len(spaces)
+        if sp.prunable:
+            sp.offset = offset
+            root2unit[rt] = torch.arange(offset, offset + len(rs))
+            offset += len(rs)
+        spaces.append(sp)
+
+    def lookup(ids, table):
+        if ids is None:
+            return None
+        out = torch.full_like(ids, -1)
+        ok = ids >= 0
+        out[ok] = table[roots[ids[ok]]]
+        return out
+
+    for rec in layers.values():
+        rec.in_pos = lookup(rec.in_ids, root2unit)
+        rec.out_pos = lookup(rec.out_ids, root2unit)
+        touch_in = set(lookup(rec.in_ids, root2space).tolist()) \
+            if rec.in_ids is not None else set()
+        touch_out = set(lookup(rec.out_ids, root2space).tolist()) \
+            if rec.out_ids is not None else set()
+        touch_in.discard(-1)
+        touch_out.discard(-1)
+        for s in sorted(touch_out):
+            if rec.kind in ('norm', 'group_norm'):
+                spaces[s].norms.append(rec.name)
+            elif rec.tied:
+                spaces[s].passthrough.append(rec.name)
+            elif rec.produces:
+                spaces[s].producers.append(rec.name)
+        if rec.kind in ('conv', 'linear') and not rec.tied:
+            for s in sorted(touch_in):
+                spaces[s].consumers.append(rec.name)
+    for sp in spaces:
+        first = layers[sp.producers[0]]
+        sp.feature_layer = first.name
+        for rec in layers.values():
+            if rec.kind == 'norm' and rec.in_key == first.out_key:
+                sp.feature_layer = rec.name
+                break
+    return spaces, layers

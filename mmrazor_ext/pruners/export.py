@@ -1,0 +1,100 @@
+"""Physical removal of pruned channels: an ordinary, smaller ``nn.Module``.
+
+Kept channels may be any indices; weights are sliced on both sides, norm
+parameters and running statistics along with them.
+"""
+import copy
+from typing import Dict
+
+import torch
+from torch import Tensor, nn
+
+from .layer_record import LayerRecord
+from .masks import detach_masks, kept
+
+
+def _param(old, data):
+    if old is None:
+        return None
+    return nn.Parameter(data.contiguous(), requires_grad=old.requires_grad)
+
+
+def _take(t, k, dim=0):
+    """Rows (``dim``) of ``t`` where bool ``k`` is set, as a new tensor."""
+    return t.index_select(dim, k.nonzero().flatten().to(t.device))
+
+
+def prune_model_(model: nn.Module, layers: Dict[str, LayerRecord],
+                 keep: Tensor) -> nn.Module:
+    """Slice the layers of ``model`` in place to the channels in ``keep``."""
+    with torch.no_grad():
+        for rec in layers.values():
+            m = model.get_submodule(rec.name)
+            ko = kept(rec.out_pos, keep) if rec.out_pos is not None else None
+            ki = kept(rec.in_pos, keep) if rec.in_pos is not None else None
+            ko = None if ko is None or bool(ko.all()) else ko
+            ki = None if ki is None or bool(ki.all()) else ki
+            if ko is None and ki is None:
+                continue
+            if rec.kind == 'conv':
+                _prune_conv(m, rec, ko, ki)
+            elif rec.kind == 'linear':
+                w = m.weight
+                if ko is not None:
+                    w = _take(w, ko)
+                    m.bias = _param(m.bias, _take(m.bias, ko)) \
+                        if m.bias is not None else None
+                    m.out_features = int(ko.sum())
+                if ki is not None:
+                    w = _take(w, ki, 1)
+                    m.in_features = int(ki.sum())
+                m.weight = _param(m.weight, w)
+            else:
+                _prune_norm(m, ko)
+    return model
+
+
+def _prune_conv(m, rec, ko, ki):
+    w = m.weight
+    if rec.tied:
+        k = ko if ko is not None else ki
+        per_group_out = rec.out_channels // rec.groups
+        w = _take(w, k)
+        n = int(k.sum())
+        m.groups = n // per_group_out
+        m.in_channels = m.out_channels = n
+        if m.bias is not None:
+            m.bias = _param(m.bias, _take(m.bias, k))
+    else:
+        if ko is not None:
+            w = _take(w, ko)
+            if m.bias is not None:
+                m.bias = _param(m.bias, _take(m.bias, ko))
+            m.out_channels = int(ko.sum())
+        if ki is not None:
+            w = _take(w, ki, 1)
+            m.in_channels = int(ki.sum())
+    m.weight = _param(m.weight, w)
+
+
+def _prune_norm(m, k):
+    if k is None:
+        return
+    for name in ('weight', 'bias'):
+        p = getattr(m, name, None)
+        if p is not None:
+            setattr(m, name, _param(p, _take(p, k)))
+    for name in ('running_mean', 'running_var'):
+        b = getattr(m, name, None)
+        if b is not None:
+            setattr(m, name, _take(b, k))
+    if hasattr(m, 'num_features'):
+        m.num_features = int(k.sum())
+
+
+def export_pruned_model(model: nn.Module, layers: Dict[str, LayerRecord],
+                        keep: Tensor) -> nn.Module:
+    """A pruned copy of ``model`` without masks; ``model`` is unchanged."""
+    out = copy.deepcopy(model)
+    detach_masks(out)
+    return prune_model_(out, layers, keep)

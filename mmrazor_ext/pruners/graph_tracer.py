@@ -1,0 +1,333 @@
+"""Trace one forward pass into channel elements and per-layer records.
+
+The model runs once on a dummy input that requires grad. Forward hooks on
+the recognised layers (see ``layer_kinds``) note which autograd values go in
+and come out of each layer; the autograd graph of the outputs is then walked
+in forward order. Recognised layers are handled by their semantics, every
+other op by probing its vector-Jacobian product (``channel_mapper``). Ops
+that cannot be followed block the channels touching them, with a warning
+naming the op; they never stop the trace.
+"""
+import inspect
+import warnings
+from typing import Callable, Dict, List, Optional
+
+import torch
+from torch import nn
+
+from .channel_mapper import Traced, UnknownOp, map_node
+from .layer_kinds import layer_kind
+from .layer_record import LayerRecord
+from .union_find import INPUT, ElementUnion
+
+
+def default_forward(model: nn.Module, x: torch.Tensor):
+    """Forward used for tracing: plain ``model(x)``, or for an mmcls
+    classifier (or an mmrazor architecture around one) backbone, neck and
+    head up to the logits."""
+    model = getattr(model, 'model', model) if not hasattr(
+        model, 'extract_feat') else model
+    if hasattr(model, 'extract_feat') and hasattr(model, 'head'):
+        feats = model.extract_feat(x)
+        try:
+            return model.head.simple_test(
+                feats, softmax=False, post_process=False)
+        except TypeError:
+            return model.head.simple_test(feats)
+    return model(x)
+
+
+def _required_inputs(model: nn.Module) -> int:
+    params = inspect.signature(model.forward).parameters.values()
+    return sum(1 for p in params
+               if p.default is p.empty and p.kind in (
+                   p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _key(t: torch.Tensor):
+    return (t.grad_fn, t.output_nr) if t.grad_fn is not None else id(t)
+
+
+def _tensors(out) -> List[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, dict):
+        out = list(out.values())
+    if isinstance(out, (list, tuple)):
+        return [t for o in out for t in _tensors(o)]
+    return []
+
+
+class TraceResult:
+    """Elements, layer records and warnings of one trace."""
+
+    def __init__(self):
+        self.union = ElementUnion()
+        self.layers: Dict[str, LayerRecord] = {}
+        self.warnings: List[str] = []
+
+
+class GraphTracer:
+    """Traces a model on a dummy input of ``(batch, *input_shape)``.
+
+    Args:
+        input_shape: ``(C, H, W)`` of one input sample.
+        batch_size: at least 2, so the batch dim is never mistaken for a
+            channel dim.
+        forward_fn: ``(model, x) -> outputs``; defaults to
+            :func:`default_forward`.
+    """
+
+    def __init__(self, input_shape=(3, 224, 224), batch_size: int = 2,
+                 forward_fn: Optional[Callable] = None):
+        self.input_shape = tuple(input_shape)
+        self.batch_size = max(2, batch_size)
+        self.forward_fn = forward_fn or default_forward
+
+    def trace(self, model: nn.Module) -> TraceResult:
+        res = TraceResult()
+        names = {m: n for n, m in model.named_modules()}
+        kinds = {m: layer_kind(m) for m in names}
+        if not any(k in ('conv', 'linear') for k in kinds.values()):
+            raise ValueError(f'{type(model).__name__} has no Conv / Linear '
+                             'layer: nothing to prune')
+        if self.forward_fn is default_forward and not hasattr(
+                model, 'extract_feat') and not hasattr(model, 'model') \
+                and _required_inputs(model) > 1:
+            raise ValueError(
+                f'{type(model).__name__}.forward needs more than one input; '
+                'the pruner traces with a single image tensor (pass '
+                'forward_fn to trace another call)')
+        calls = []  # (module, in_key, in_shape, out_key, out_shape)
+        pending = {}
+
+        def pre_hook(module, args):
+            x = args[0] if args else None
+            pending[module] = (_key(x), tuple(x.shape)) if isinstance(
+                x, torch.Tensor) else (None, None)
+
+        def post_hook(module, args, out):
+            if isinstance(out, torch.Tensor):
+                calls.append((module, *pending.pop(module, (None, None)),
+                              _key(out), tuple(out.shape)))
+
+        handles = []
+        for m, k in kinds.items():
+            if k is not None:
+                handles.append(m.register_forward_pre_hook(pre_hook))
+                handles.append(m.register_forward_hook(post_hook))
+        device = next(iter(model.parameters()), torch.empty(0)).device
+        x = torch.randn(self.batch_size, *self.input_shape, device=device,
+                        requires_grad=True)
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.enable_grad():
+                outs = _tensors(self.forward_fn(model, x))
+        except TypeError as e:
+            raise ValueError(f'tracing {type(model).__name__} failed: its '
+                             f'forward does not take one input tensor ({e})')
+        except RuntimeError as e:
+            raise ValueError(f'tracing {type(model).__name__} failed on a '
+                             f'dummy input of shape {tuple(x.shape)}: {e}')
+        finally:
+            for h in handles:
+                h.remove()
+            model.train(was_training)
+        outs = [t for t in outs if t.grad_fn is not None]
+        if not outs:
+            raise ValueError(f'{type(model).__name__} output does not depend '
+                             'on its input through autograd')
+        self._propagate(res, x, outs, calls, names, kinds)
+        return res
+
+    # ------------------------------------------------------------------
+    def _propagate(self, res, x, outs, calls, names, kinds):
+        by_out = {}
+        for module, in_key, in_shape, out_key, out_shape in calls:
+            by_out.setdefault(out_key, []).append(
+                (module, in_key, in_shape, out_shape))
+        order = _forward_order([t.grad_fn for t in outs])
+        internal = _internal_nodes(by_out, calls)
+        values = {id(x): Traced(1, torch.full((x.shape[1], ), INPUT))}
+        union = res.union
+        for node in order:
+            if node in internal:
+                continue
+            var = getattr(node, 'variable', None)
+            if var is not None:
+                if var is x:
+                    values[(node, 0)] = values[id(x)]
+                continue
+            for nr in range(len(node._input_metadata)):
+                for module, in_key, in_shape, out_shape in by_out.get(
+                        (node, nr), ()):
+                    values[(node, nr)] = self._layer(
+                        res, module, names[module], kinds[module],
+                        values.get(in_key), in_key, in_shape,
+                        (node, nr), out_shape)
+            if any((node, nr) in by_out
+                   for nr in range(len(node._input_metadata))):
+                continue
+            self._generic(res, node, values)
+        for t in outs:
+            v = values.get(_key(t))
+            if v is not None:
+                union.block(v.ids, 'network output (classifier outputs are '
+                            'never pruned)')
+
+    def _generic(self, res, node, values):
+        edges = node.next_functions
+        inputs = [values.get((fn, nr)) if fn is not None else None
+                  for fn, nr in edges]
+        if not any(v is not None for v in inputs):
+            return
+        try:
+            if len(node._input_metadata) != 1:
+                raise UnknownOp('splits its input into several outputs')
+            shapes = [_shape_of(fn, nr) for fn, nr in edges]
+            out_shape = tuple(node._input_metadata[0].shape)
+            v = map_node(node, inputs, shapes, out_shape, res.union)
+        except (UnknownOp, RuntimeError, TypeError) as e:
+            msg = (f'op {node.name()} ({e}): the channel spaces touching it '
+                   'are unprunable')
+            res.warnings.append(msg)
+            warnings.warn(msg)
+            for u in inputs:
+                if u is not None:
+                    res.union.block(u.ids, f'op {node.name()}')
+            return
+        if v.ids.numel() == 1:
+            res.union.block(v.ids, 'single channel')
+            v = None
+        values[(node, 0)] = v
+
+    def _layer(self, res, module, name, kind, v, in_key, in_shape, out_key,
+               out_shape):
+        union = res.union
+        rec = res.layers.get(name)
+        if rec is None:
+            rec = res.layers[name] = _new_record(name, kind, module)
+            rec.in_key, rec.out_key = in_key, out_key
+            rec.out_ndim = len(out_shape)
+        chan_dim = len(out_shape) - 1 if kind == 'linear' else 1
+        rec.positions_per_channel.append(
+            _numel(out_shape[1:]) // max(1, out_shape[chan_dim]))
+        if v is not None and (v.dim != (len(in_shape) - 1 if kind == 'linear'
+                                        else 1)):
+            union.block(v.ids, f'{name} sees the channels on another dim')
+            v = None if kind in ('conv', 'linear') else v
+        if v is not None and rec.in_ids is not None and rec.in_ids.numel() \
+                == v.ids.numel():
+            union.union_pairs(rec.in_ids, v.ids)  # module called twice
+        if v is not None:
+            rec.in_ids = v.ids
+        if kind in ('norm', 'group_norm'):
+            if v is None:
+                return None
+            if kind == 'group_norm' and not _norm_spares_channels(
+                    module, v, len(in_shape)):
+                union.block(v.ids, f'{name} ({type(module).__name__}) '
+                            'normalises across channels')
+            rec.out_ids = v.ids
+            return v
+        if kind == 'conv' and module.groups > 1:
+            if v is not None and module.in_channels == module.out_channels:
+                rec.tied = True
+                per = module.in_channels // module.groups
+                if per > 1:
+                    for g in range(module.groups):
+                        union.union_all(v.ids[g * per:(g + 1) * per])
+                rec.out_ids = v.ids
+                return Traced(1, v.ids)
+            if v is not None:
+                union.block(v.ids, f'{name}: grouped conv with in != out')
+        if rec.out_ids is None:
+            rec.out_ids = union.new(rec.out_channels)
+            rec.produces = True
+            if kind == 'conv' and module.groups > 1:
+                union.block(rec.out_ids, f'{name}: grouped conv with '
+                            'in != out')
+        if rec.out_channels == 1:
+            union.block(rec.out_ids, 'single channel')
+            return None
+        return Traced(chan_dim, rec.out_ids)
+
+
+def _norm_spares_channels(module, v, ndim) -> bool:
+    if isinstance(module, nn.LayerNorm) and type(
+            module).forward is nn.LayerNorm.forward:
+        return v.dim < ndim - len(module.normalized_shape)
+    return False
+
+
+def _new_record(name, kind, m) -> LayerRecord:
+    rec = LayerRecord(name=name, kind=kind)
+    if kind == 'conv':
+        rec.in_channels, rec.out_channels = m.in_channels, m.out_channels
+        rec.groups = m.groups
+        rec.kernel = _numel(m.kernel_size)
+        rec.has_bias = m.bias is not None
+    elif kind == 'linear':
+        rec.in_channels, rec.out_channels = m.in_features, m.out_features
+        rec.has_bias = m.bias is not None
+    else:
+        w = getattr(m, 'weight', None)
+        n = getattr(m, 'num_features', getattr(m, 'num_channels', None))
+        rec.in_channels = rec.out_channels = n or (
+            w.numel() if w is not None else 0)
+        rec.affine = w is not None
+    return rec
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def _shape_of(fn, nr):
+    if fn is None:
+        return None
+    var = getattr(fn, 'variable', None)
+    if var is not None:
+        return tuple(var.shape)
+    return tuple(fn._input_metadata[nr].shape)
+
+
+def _forward_order(roots) -> list:
+    """Autograd nodes reachable from ``roots``, inputs before users."""
+    order, seen = [], set()
+    for root in roots:
+        if root is None or root in seen:
+            continue
+        stack = [(root, iter(root.next_functions))]
+        seen.add(root)
+        while stack:
+            node, it = stack[-1]
+            for fn, _ in it:
+                if fn is not None and fn not in seen:
+                    seen.add(fn)
+                    stack.append((fn, iter(fn.next_functions)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _internal_nodes(by_out, calls) -> set:
+    """Nodes inside recognised layers (between their input and output)."""
+    inputs = {c[1] for c in calls}
+    internal = set()
+    for (node, _nr) in [k for k in by_out if isinstance(k, tuple)]:
+        stack = [fn for fn, _ in node.next_functions if fn is not None]
+        while stack:
+            fn = stack.pop()
+            if fn in internal or hasattr(fn, 'variable') or any(
+                    (fn, i) in inputs for i in range(len(fn._input_metadata))):
+                continue
+            internal.add(fn)
+            stack.extend(f for f, _ in fn.next_functions if f is not None)
+    return internal

@@ -1,0 +1,90 @@
+"""Channel masks as buffers plus forward hooks (``module.forward`` is never
+rebound).
+
+Each recognised layer gets non-persistent buffers ``in_mask`` (conv /
+linear) and ``out_mask`` (all), ones by default, shaped to broadcast over its
+input / output (the names are mmrazor 0.x's, read by ``AutoSlim``). Layers
+with prunable channels also get hooks: consumers multiply their input by
+``in_mask`` (so pruned channels never reach a kept output, whatever ops sit
+between) and producers / norms multiply their output by ``out_mask`` (so
+norm biases do not leak into pruned channels). The hooks are plain
+functions, so a deep copy of the model keeps working masks.
+"""
+from typing import Dict
+
+import torch
+from torch import Tensor, nn
+
+from .layer_record import LayerRecord
+
+MASK_FLAG = '_channel_pruner_masks'
+
+
+def _mask_input(module, args):
+    return (args[0] * module.in_mask, ) + tuple(args[1:])
+
+
+def _mask_output(module, args, out):
+    return out * module.out_mask
+
+
+def _shape(rec: LayerRecord, n: int):
+    if rec.kind == 'linear':
+        return (n, )
+    return (1, n) + (1, ) * max(0, rec.out_ndim - 2)
+
+
+def kept(pos, keep: Tensor):
+    """Bool keep-mask of positions ``pos`` (unit index or -1 = always)."""
+    k = torch.ones(pos.numel(), dtype=torch.bool)
+    m = pos >= 0
+    k[m] = keep[pos[m]]
+    return k
+
+
+def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
+    """Add mask buffers to every layer and hooks where pruning is possible."""
+    for rec in layers.values():
+        m = model.get_submodule(rec.name)
+        if getattr(m, MASK_FLAG, False):
+            continue
+        w = getattr(m, 'weight', None)
+        opts = dict(dtype=w.dtype, device=w.device) if w is not None else {}
+        if rec.kind in ('conv', 'linear'):
+            m.register_buffer('in_mask', torch.ones(
+                _shape(rec, rec.in_channels), **opts), persistent=False)
+        m.register_buffer('out_mask', torch.ones(
+            _shape(rec, rec.out_channels), **opts), persistent=False)
+        setattr(m, MASK_FLAG, True)
+        if rec.kind in ('conv', 'linear') and rec.in_pos is not None and \
+                bool((rec.in_pos >= 0).any()):
+            m.register_forward_pre_hook(_mask_input)
+        if rec.out_pos is not None and bool((rec.out_pos >= 0).any()):
+            m.register_forward_hook(_mask_output)
+
+
+def set_masks(model: nn.Module, layers: Dict[str, LayerRecord],
+              keep: Tensor) -> None:
+    """Write the masks of ``keep`` (one bool per prunable unit)."""
+    for rec in layers.values():
+        m = model.get_submodule(rec.name)
+        for side, pos in (('in_mask', rec.in_pos), ('out_mask', rec.out_pos)):
+            buf = getattr(m, side, None)
+            if buf is None or pos is None or buf.numel() != pos.numel():
+                continue
+            buf.copy_(kept(pos, keep).view(buf.shape).to(buf.dtype))
+
+
+def detach_masks(model: nn.Module) -> None:
+    """Remove the hooks and buffers added by :func:`attach_masks`."""
+    for m in model.modules():
+        if not getattr(m, MASK_FLAG, False):
+            continue
+        for hooks in (m._forward_pre_hooks, m._forward_hooks):
+            for k in [k for k, f in hooks.items()
+                      if f in (_mask_input, _mask_output)]:
+                del hooks[k]
+        for name in ('in_mask', 'out_mask'):
+            m._buffers.pop(name, None)
+            m._non_persistent_buffers_set.discard(name)
+        delattr(m, MASK_FLAG)

@@ -1,0 +1,84 @@
+"""Turning scores into subnets: pure functions of scores and ratios.
+
+``ratio`` is always the fraction of a space's channels (units) REMOVED:
+0 keeps everything, 0.3 removes 30%. Kept counts are rounded to a multiple
+of ``divisor`` (when > 1) and never fall below ``min_channels`` (>= 1).
+"""
+from typing import Dict, List
+
+import torch
+from torch import Tensor
+
+Subnet = Dict[str, List[int]]
+
+
+def check_ratio(ratio, what='ratio') -> float:
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)):
+        raise TypeError(f'{what} must be a number in [0, 1), got {ratio!r}')
+    if not 0 <= ratio < 1:
+        raise ValueError(f'{what} must be in [0, 1) (fraction of channels '
+                         f'removed), got {ratio}')
+    return float(ratio)
+
+
+def kept_count(n: int, ratio: float, min_channels: int = 1,
+               divisor: int = 1) -> int:
+    """Channels kept out of ``n`` when removing ``ratio`` of them."""
+    k = n * (1 - ratio)
+    if divisor > 1:
+        k = max(divisor, int(round(k / divisor)) * divisor)
+    else:
+        k = int(round(k))
+    return min(n, max(k, min_channels, 1))
+
+
+def top_k(scores: Tensor, k: int) -> List[int]:
+    """Indices of the ``k`` highest scores, sorted (ties: lower index)."""
+    order = torch.sort(-scores.double(), stable=True).indices
+    return sorted(order[:k].tolist())
+
+
+def sample_nonuni(sizes: Dict[str, int], ratios: Dict[str, float],
+                  scores: Dict[str, Tensor], min_channels=1,
+                  divisor=1) -> Subnet:
+    """Keep the best units of each space at its own ratio."""
+    return {name: top_k(scores[name], kept_count(
+        n, ratios.get(name, 0.0), min_channels, divisor))
+        for name, n in sizes.items()}
+
+
+def sample_diff(sizes: Dict[str, int], ratio: float,
+                scores: Dict[str, Tensor], min_channels=1,
+                divisor=1) -> Subnet:
+    """One global ranking of all units, each space's scores divided by its
+    maximum so spaces are comparable; the lowest ``ratio`` of all units go,
+    each space keeping at least ``min_channels``."""
+    names = list(sizes)
+    norm = []
+    for i, name in enumerate(names):
+        s = scores[name].double()
+        s = s / s.abs().max().clamp(min=1e-12)
+        norm.append(torch.stack([s, torch.full_like(s, i),
+                                 torch.arange(len(s)).double()], 1))
+    allu = torch.cat(norm)
+    order = torch.sort(allu[:, 0], stable=True).indices
+    total = allu.shape[0]
+    to_remove = int(round(ratio * total))
+    left = {name: sizes[name] for name in names}
+    floor = {name: min(sizes[name], max(1, min_channels)) for name in names}
+    removed = 0
+    for j in order.tolist():
+        if removed >= to_remove:
+            break
+        name = names[int(allu[j, 1])]
+        if left[name] > floor[name]:
+            left[name] -= 1
+            removed += 1
+    out = {}
+    for name in names:
+        k = left[name]
+        if divisor > 1:
+            k = kept_count(sizes[name], 1 - k / sizes[name], min_channels,
+                           divisor)
+        out[name] = top_k(scores[name], k)
+    return out
