@@ -24,7 +24,7 @@ class APoZMetric(FeatureMetric):
         x = self.check_features(features).flatten(2)
         active = x > 0 if self.relu else x != 0
         return dict(active=active.sum(dim=(0, 2), dtype=torch.float64),
-                    count=torch.tensor(float(x.shape[0] * x.shape[2]),
+                    count=x.new_tensor(float(x.shape[0] * x.shape[2]),
                                        dtype=torch.float64))
 
     def finalize(self, stats) -> Tensor:

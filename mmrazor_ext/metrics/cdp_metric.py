@@ -60,6 +60,7 @@ class CDPMetric(FeatureMetric):
             x = x.clamp_min(0)
         pooled = x.flatten(2).mean(dim=2).double()  # [N, C]
         num = self.num_classes or int(labels.max()) + 1
+        labels = labels.to(pooled.device)
         class_sum = pooled.new_zeros(num, pooled.shape[1])
         class_sum.index_add_(0, labels, pooled)
         count = torch.bincount(labels, minlength=num).double()

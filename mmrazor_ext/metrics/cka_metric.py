@@ -37,7 +37,7 @@ class CKAMetric(FeatureMetric):
         x, y = (self._pool(f) for f in self.check_block(features))
         return dict(sum_x=x.sum(0), sum_y=y.sum(0), xx=x.T @ x, yy=y.T @ y,
                     xy=x.T @ y,
-                    count=torch.tensor(float(x.shape[0]),
+                    count=x.new_tensor(float(x.shape[0]),
                                        dtype=torch.float64))
 
     def finalize(self, stats) -> Tensor:

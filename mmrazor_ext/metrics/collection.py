@@ -217,9 +217,9 @@ class _Runner:
 
     def run(self, data, num_batches) -> int:
         seen = 0
+        if num_batches is not None and num_batches <= 0:
+            return seen
         for batch in data:
-            if num_batches is not None and seen >= num_batches:
-                break
             img, labels = split_batch(batch)
             if self.metric.needs_labels and labels is None:
                 raise ValueError(f'{type(self.metric).__name__} needs labels '
@@ -233,6 +233,8 @@ class _Runner:
                 with torch.no_grad():
                     _forward(self.model, img, None)
             seen += 1
+            if num_batches is not None and seen >= num_batches:
+                break  # before the loader prepares a batch nobody uses
         return seen
 
     def _grad_step(self, img):

@@ -31,7 +31,7 @@ class HRankMetric(FeatureMetric):
             x = x.clamp_min(0)
         ranks = torch.linalg.matrix_rank(x.float())  # [N, C]
         return dict(rank_sum=ranks.sum(dim=0, dtype=torch.float64),
-                    count=torch.tensor(float(x.shape[0]),
+                    count=x.new_tensor(float(x.shape[0]),
                                        dtype=torch.float64))
 
     def finalize(self, stats) -> Tensor:

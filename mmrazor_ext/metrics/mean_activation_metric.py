@@ -25,7 +25,7 @@ class MeanActivationMetric(FeatureMetric):
         if self.relu:
             x = x.clamp_min(0)
         return dict(sum=x.sum(dim=(0, 2), dtype=torch.float64),
-                    count=torch.tensor(float(x.shape[0] * x.shape[2]),
+                    count=x.new_tensor(float(x.shape[0] * x.shape[2]),
                                        dtype=torch.float64))
 
     def finalize(self, stats) -> Tensor:

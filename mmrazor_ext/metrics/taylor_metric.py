@@ -31,7 +31,7 @@ class TaylorMetric(FeatureMetric):
                              f'{list(getattr(grads, "shape", []))}')
         taylor = (x * grads.detach()).flatten(2).mean(dim=2).abs()  # [N, C]
         return dict(sum=taylor.sum(dim=0, dtype=torch.float64),
-                    count=torch.tensor(float(x.shape[0]),
+                    count=x.new_tensor(float(x.shape[0]),
                                        dtype=torch.float64))
 
     def finalize(self, stats) -> Tensor:

@@ -10,7 +10,8 @@ Prints (no assertion; figures go to docs/metrics.md):
    before it (sampled from /proc every 2 ms; ``resource``'s ru_maxrss
    alone is dominated by the peak while importing libraries), plus the
    bytes the collectors hold, which must not depend on the number of
-   images.
+   images. Children run with a fixed glibc mmap threshold unless
+   ``--default-malloc`` (see ``measure_in_child``).
 
 Images are random 32x32 tensors generated batch by batch (so the data do
 not add memory that grows with their number); labels cycle over 10 classes.
@@ -121,11 +122,18 @@ def child(metric, num_images, batch_size):
 
 
 def measure_in_child(args, metric, num_images):
+    env = dict(os.environ)
+    if not args.default_malloc:
+        # glibc raises its mmap threshold each time a large block is freed,
+        # after which freed feature maps stay in a fragmented heap and RSS
+        # creeps up with the number of batches for any workload; a fixed
+        # threshold returns them to the OS so RSS shows what is held
+        env.setdefault('MALLOC_MMAP_THRESHOLD_', str(128 * 1024))
     out = subprocess.run(
         [sys.executable, __file__, '--child', metric, '--num-images',
          str(num_images), '--batch-size', str(args.batch_size),
          '--threads', str(args.threads)],
-        check=True, capture_output=True, text=True).stdout
+        check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -140,6 +148,9 @@ def main():
                         default=['CDPMetric', 'HRankMetric'])
     parser.add_argument('--memory-sizes', nargs='+', type=int,
                         default=[500, 2000])
+    parser.add_argument('--default-malloc', action='store_true',
+                        help='measure memory with glibc\'s dynamic mmap '
+                        'threshold (RSS then also grows from fragmentation)')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -160,7 +171,10 @@ def main():
               f'({len(collectors)} layers hooked, statistics '
               f'{stats_bytes(collectors) / 1024:.1f} KiB)')
 
-    print('Peak RSS during the run minus RSS before it (fresh process each):')
+    malloc = 'default malloc' if args.default_malloc else \
+        'MALLOC_MMAP_THRESHOLD_=131072'
+    print(f'Peak RSS during the run minus RSS before it (fresh process '
+          f'each, {malloc}):')
     for metric in ['none'] + args.memory_metrics:
         rows = [measure_in_child(args, metric, n) for n in args.memory_sizes]
         label = 'plain inference' if metric == 'none' else metric
