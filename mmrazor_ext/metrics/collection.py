@@ -79,7 +79,8 @@ def collect_statistics(model: nn.Module, metric: MetricLike,
 
     The model runs in eval mode (restored afterwards) under no_grad, except
     for metrics that need gradients: then each batch's summed loss (the
-    mmcls classifier's losses times the batch size, or cross-entropy with
+    mmcls head's losses, without the classifier's batch augments, times the
+    batch size, or cross-entropy with
     ``reduction='sum'`` on a plain model's logits) is differentiated with
     ``torch.autograd.grad`` w.r.t. the hooked outputs, so parameter
     ``.grad`` is left alone.
@@ -122,6 +123,10 @@ def collect_statistics(model: nn.Module, metric: MetricLike,
         model.train(was_training)
     if seen == 0:
         raise ValueError(f'{name}: the data gave no batch')
+    idle = [n for n, c in collectors.items() if c.num_batches == 0]
+    if idle:
+        raise ValueError(f"layers {idle} were not run by the model's "
+                         f'forward pass')
     return collectors
 
 
@@ -178,7 +183,7 @@ class _Runner:
         self.model, self.metric, self.device = model, metric, device
         self.collectors = collectors
         self.labels = None
-        self.outputs = {}  # layer -> (value, graph node) for gradients
+        self.outputs = {}  # layer -> its output, for gradients
         self.inputs = {}  # layer -> block input
         self.handles = []
         block = metric.input_kind == 'block_feature'
@@ -266,7 +271,9 @@ def _forward(model, img, labels):
     if labels is None:
         return model(img=img, return_loss=False) if is_mmcls else model(img)
     if is_mmcls:
-        losses = model.forward_train(img, gt_label=labels)
+        # the head's loss, skipping forward_train's batch augments (mixup,
+        # cutmix) which would mix images and their gradients
+        losses = model.head.forward_train(model.extract_feat(img), labels)
         loss = sum(sum(v.mean() for v in value) if isinstance(value, list)
                    else value.mean() for key, value in losses.items()
                    if 'loss' in key)

@@ -126,3 +126,19 @@ def test_bad_input_is_a_one_line_error(kwargs, match):
     with pytest.raises(ValueError, match=match) as err:
         collect_scores(small_net(), **kwargs)
     assert '\n' not in str(err.value)
+
+
+def test_layer_not_run_by_forward_is_named():
+    class WithSpare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net, self.unused = small_net(), nn.BatchNorm2d(3)
+
+        def forward(self, x):
+            return self.net(x)
+
+    model = WithSpare()
+    for metric in ('MeanActivationMetric', 'TaylorMetric'):
+        with pytest.raises((ValueError, RuntimeError),
+                           match=r"\['unused'\] were not run"):
+            collect_scores(model, metric, batches(1), layers=['net.1', 'unused'])
