@@ -21,6 +21,10 @@ try:  # mmcv's wrappers only add empty-tensor handling around the stock ops
     _CONV_FORWARDS |= {_mmcv_wrappers.Conv2d.forward,
                        _mmcv_wrappers.Conv3d.forward}
     _LINEAR_FORWARDS.add(_mmcv_wrappers.Linear.forward)
+    # spatial "same" padding before the stock conv: channels as a conv
+    from mmcv.cnn.bricks.conv2d_adaptive_padding import \
+        Conv2dAdaptivePadding as _AdaptivePadConv
+    _CONV_FORWARDS.add(_AdaptivePadConv.forward)
 except (ImportError, AttributeError):  # pragma: no cover
     pass
 

@@ -1,0 +1,54 @@
+"""Every model in the zoo: 30% / 50% uniform L1 pruning, masked forward,
+export equal to the masked model, FLOPs down."""
+import warnings
+
+import pytest
+import torch
+from mmrazor.models.builder import build_pruner
+from model_zoo import ALL_MODELS, XFAIL, calibrate_bn
+
+from mmrazor_ext.pruners.graph_tracer import default_forward
+
+
+def _params():
+    for name in ALL_MODELS:
+        marks = [pytest.mark.xfail(reason=XFAIL[name], strict=True)] \
+            if name in XFAIL else []
+        yield pytest.param(name, marks=marks, id=name)
+
+
+@pytest.mark.parametrize('name', list(_params()))
+def test_uniform_l1_prune_and_export(name):
+    build, shape = ALL_MODELS[name]
+    model = calibrate_bn(build(), shape)
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        pruner.prepare_from_supernet(model)
+    assert pruner.prunable_spaces, 'no prunable channel space'
+    scores = pruner.get_metric_local('L1Metric')
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
+    full_flops, full_params = pruner.flops_params()
+    with torch.no_grad():
+        y_full = default_forward(model, x)
+    assert y_full.abs().max() > 1e-3  # comparisons below are meaningful
+    for ratio in (0.3, 0.5):
+        subnet = pruner.sample_subnet_uniform(ratio, scores)
+        for sp in pruner.prunable_spaces:
+            n = len(subnet[sp.name])
+            assert n == max(1, round(sp.num_channels * (1 - ratio)))
+        pruner.set_subnet(subnet)
+        model.eval()
+        small = pruner.export()
+        with torch.no_grad():
+            y_masked = default_forward(model, x)
+            y_small = default_forward(small, x)
+        assert y_masked.shape == y_full.shape
+        assert torch.isfinite(y_masked).all()
+        err = (y_masked - y_small).abs().max().item()
+        assert err <= 1e-4 * max(1.0, y_masked.abs().max().item()), err
+        flops, params = pruner.flops_params(subnet)
+        assert flops < full_flops * (1 - ratio / 3)
+        assert params < full_params
+        n_small = sum(p.numel() for p in small.parameters())
+        assert n_small < sum(p.numel() for p in model.parameters())
