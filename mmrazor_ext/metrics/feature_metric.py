@@ -39,11 +39,16 @@ class FeatureMetric(BaseMetric):
                  grads: Optional[Dict[str, Tensor]] = None
                  ) -> Dict[str, Tensor]:
         """Score every layer from all its features at once (local only, no
-        all-reduce).
+        all-reduce), or from collectors that already saw the data.
 
         Args:
             contents: ``{layer_name: features}`` (``[N, C, ...]``, or an
-                ``(input, output)`` pair for block metrics).
+                ``(input, output)`` pair for block metrics), or
+                ``{layer_name: StatsCollector}`` of this metric (from
+                :func:`collect_statistics`), scored with their ``compute()``
+                (all-reduced if they sync). A caller that only passes
+                ``contents`` (the Pruner) gets class- and gradient-aware
+                scores this way.
             labels: ``[N]`` class indices shared by all layers.
             grads: ``{layer_name: gradient of the loss w.r.t. features}``.
 
@@ -51,6 +56,10 @@ class FeatureMetric(BaseMetric):
             ``{layer_name: 1-D float tensor}`` of scores.
         """
         check_contents(self, contents)
+        collectors = {k: v for k, v in contents.items()
+                      if isinstance(v, StatsCollector)}
+        if collectors:
+            return self._from_collectors(contents, collectors)
         if self.needs_grads and grads is None:
             raise ValueError(f'{type(self).__name__} needs grads= '
                              f'{{layer: d loss / d features}}')
@@ -61,6 +70,18 @@ class FeatureMetric(BaseMetric):
                              None if grads is None else grads[name])
             scores[name] = collector.compute()
         return scores
+
+    def _from_collectors(self, contents, collectors) -> Dict[str, Tensor]:
+        name = type(self).__name__
+        if len(collectors) != len(contents):
+            raise TypeError(f'{name}: contents mixes collectors and tensors')
+        for layer, collector in collectors.items():
+            if type(collector.metric) is not type(self):
+                raise TypeError(
+                    f'{name}: the collector of {layer!r} was filled by '
+                    f'{type(collector.metric).__name__}')
+        # the collector's own metric holds the options it was filled with
+        return {layer: c.compute() for layer, c in collectors.items()}
 
     def batch_stats(self, features, labels: Optional[Tensor],
                     grads: Optional[Tensor]) -> Stats:

@@ -142,3 +142,16 @@ def test_layer_not_run_by_forward_is_named():
         with pytest.raises((ValueError, RuntimeError),
                            match=r"\['unused'\] were not run"):
             collect_scores(model, metric, batches(1), layers=['net.1', 'unused'])
+
+
+def test_metric_scores_collectors_as_contents():
+    """The Pruner's path: it passes only ``contents``; collectors carry the
+    labels CDP saw."""
+    model, data = small_net(), batches()
+    collectors = collect_statistics(model, 'CDPMetric', data, layers=LAYERS)
+    scores = build_metric('CDPMetric')(collectors)
+    expected = collect_scores(model, 'CDPMetric', data, layers=LAYERS)
+    for n in LAYERS:
+        torch.testing.assert_close(scores[n], expected[n])
+    with pytest.raises(TypeError, match='filled by CDPMetric'):
+        build_metric('APoZMetric')(collectors)
