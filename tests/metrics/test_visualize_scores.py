@@ -1,5 +1,8 @@
 """tools/visualize_scores.py on the embedded digits data set."""
 import importlib.util
+import os
+import subprocess
+import sys
 import json
 import os.path as osp
 
@@ -46,3 +49,16 @@ def test_bad_input_exits_with_one_line(tmp_path, argv, match):
     with pytest.raises(SystemExit, match=match):
         _tool().main([CONFIG, *argv, '--out-dir', str(tmp_path),
                       '--num-images', '4'])
+
+
+def test_example_script_runs(tmp_path):
+    script = osp.join(ROOT, 'tests/simple_pruning/CDP',
+                      'visual_cdp_score_resnet18.sh')
+    env = dict(os.environ, PYTHON=sys.executable, OUT_DIR=str(tmp_path),
+               NUM_IMAGES='8')
+    subprocess.run(['bash', script, '--batch-size', '8', '--device', 'cpu',
+                    '--layers', 'backbone.bn1'], env=env, check=True,
+                   capture_output=True)
+    data = json.loads((tmp_path / 'scores.json').read_text())
+    assert data['metric'] == 'CDPMetric' and data['num_images'] == 8
+    assert (tmp_path / 'backbone.bn1.png').exists()
