@@ -59,7 +59,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_loader(cfg, split, batch_size):
+def build_loader(cfg, split, batch_size, device):
     """Data loader over ``split`` with the test pipeline, keeping labels."""
     data_cfg = copy.deepcopy(cfg.data[split])
     pipeline = copy.deepcopy(cfg.data.test.pipeline)
@@ -75,7 +75,7 @@ def build_loader(cfg, split, batch_size):
     return build_dataloader(
         dataset, batch_size or cfg.data.samples_per_gpu,
         cfg.data.get('workers_per_gpu', 0), dist=False, shuffle=False,
-        persistent_workers=False)
+        pin_memory=str(device).startswith('cuda'), persistent_workers=False)
 
 
 def score(args, cfg):
@@ -89,7 +89,7 @@ def score(args, cfg):
     metric = build_metric(dict(type=args.metric, **args.metric_options))
     if metric.input_kind in WEIGHT_KINDS:
         return collect_scores(model, metric, layers=args.layers), {}
-    loader = build_loader(cfg, args.split, args.batch_size)
+    loader = build_loader(cfg, args.split, args.batch_size, device)
     num_batches = math.ceil(args.num_images / loader.batch_size)
     collectors = collect_statistics(model, metric, loader, args.layers,
                                     num_batches, device)
