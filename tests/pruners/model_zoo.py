@@ -24,55 +24,55 @@ def _cls(backbone, in_channels, neck=GAP, head_type='LinearClsHead',
 # name -> (builder, input (C, H, W))
 MMCLS_MODELS = {
     'mmcls_resnet18': (lambda: _cls(dict(type='ResNet', depth=18), 512),
-                       (3, 64, 64)),
+                       (3, 32, 32)),
     'mmcls_resnet50': (lambda: _cls(dict(type='ResNet', depth=50), 2048),
-                       (3, 64, 64)),
+                       (3, 32, 32)),
     'mmcls_resnetv1c50': (lambda: _cls(dict(type='ResNetV1c', depth=50),
-                                       2048), (3, 64, 64)),
+                                       2048), (3, 32, 32)),
     'mmcls_resnetv1d50': (lambda: _cls(dict(type='ResNetV1d', depth=50),
-                                       2048), (3, 64, 64)),
+                                       2048), (3, 32, 32)),
     'mmcls_resnext50': (lambda: _cls(dict(
         type='ResNeXt', depth=50, groups=32, width_per_group=4), 2048),
-        (3, 64, 64)),
+        (3, 32, 32)),
     'mmcls_seresnet50': (lambda: _cls(dict(type='SEResNet', depth=50), 2048),
-                         (3, 64, 64)),
+                         (3, 32, 32)),
     'mmcls_res2net50': (lambda: _cls(dict(
         type='Res2Net', depth=50, scales=4, base_width=26), 2048),
-        (3, 64, 64)),
+        (3, 32, 32)),
     'mmcls_cifar_resnet20': (lambda: _cls(dict(type='CifarResNet',
                                                depth=20), 64), (3, 32, 32)),
     'mmcls_cifar_resnet56': (lambda: _cls(dict(type='CifarResNet',
                                                depth=56), 64), (3, 32, 32)),
     'mmcls_mobilenetv2': (lambda: _cls(dict(type='MobileNetV2'), 1280),
-                          (3, 64, 64)),
+                          (3, 32, 32)),
     'mmcls_mobilenetv3': (lambda: _cls(
         dict(type='MobileNetV3', arch='small'), 576,
         head_type='StackedLinearClsHead', mid_channels=[1024],
-        act_cfg=dict(type='HSwish')), (3, 64, 64)),
+        act_cfg=dict(type='HSwish')), (3, 32, 32)),
     'mmcls_shufflenetv1': (lambda: _cls(dict(type='ShuffleNetV1', groups=3),
-                                        960), (3, 64, 64)),
+                                        960), (3, 32, 32)),
     'mmcls_shufflenetv2': (lambda: _cls(dict(type='ShuffleNetV2'), 1024),
-                           (3, 64, 64)),
+                           (3, 32, 32)),
     'mmcls_regnet': (lambda: _cls(dict(type='RegNet', arch='regnetx_400mf'),
-                                  384), (3, 64, 64)),
+                                  384), (3, 32, 32)),
     # without its 224x224-only classifier, so small inputs work
     'mmcls_vgg11bn': (lambda: _cls(dict(
         type='VGG', depth=11, norm_cfg=dict(type='BN'), num_classes=-1),
-        512), (3, 64, 64)),
+        512), (3, 32, 32)),
     'mmcls_densenet121': (lambda: _cls(dict(type='DenseNet', arch='121'),
-                                       1024), (3, 64, 64)),
+                                       1024), (3, 32, 32)),
     'mmcls_efficientnet_b0': (lambda: _cls(dict(type='EfficientNet',
                                                 arch='b0'), 1280),
-                              (3, 64, 64)),
+                              (3, 32, 32)),
     'mmcls_convnext_tiny': (lambda: _cls(dict(
         type='ConvNeXt', arch='tiny', gap_before_final_norm=True), 768,
-        neck=None), (3, 64, 64)),
+        neck=None), (3, 32, 32)),
     'mmcls_repvgg_a0': (lambda: _cls(dict(type='RepVGG', arch='A0'), 1280),
-                        (3, 64, 64)),
+                        (3, 32, 32)),
     'mmcls_hrnet_w18': (lambda: _cls(
         dict(type='HRNet', arch='w18'), 2048,
         neck=[dict(type='HRFuseScales', in_channels=(18, 36, 72, 144)),
-              GAP]), (3, 64, 64)),
+              GAP]), (3, 32, 32)),
 }
 
 _TV = ['resnet18', 'resnet50', 'resnet152', 'resnext50_32x4d',
@@ -93,7 +93,8 @@ def _tv(name):
 
 
 TORCHVISION_MODELS = {
-    f'tv_{n}': (_tv(n), (3, 80, 80) if n == 'inception_v3' else (3, 64, 64))
+    f'tv_{n}': (_tv(n), {'inception_v3': (3, 80, 80), 'alexnet': (3, 64, 64)}.get(
+        n, (3, 32, 32)))
     for n in _TV}
 
 ALL_MODELS = {**MMCLS_MODELS, **TORCHVISION_MODELS}
