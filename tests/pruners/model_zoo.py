@@ -92,10 +92,9 @@ def _tv(name):
     return build
 
 
+_TV_SIZES = {'inception_v3': (3, 80, 80), 'alexnet': (3, 64, 64)}
 TORCHVISION_MODELS = {
-    f'tv_{n}': (_tv(n), {'inception_v3': (3, 80, 80), 'alexnet': (3, 64, 64)}.get(
-        n, (3, 32, 32)))
-    for n in _TV}
+    f'tv_{n}': (_tv(n), _TV_SIZES.get(n, (3, 32, 32))) for n in _TV}
 
 ALL_MODELS = {**MMCLS_MODELS, **TORCHVISION_MODELS}
 
