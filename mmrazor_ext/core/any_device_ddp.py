@@ -1,0 +1,44 @@
+import torch
+from mmcv.parallel import MODULE_WRAPPERS, scatter_kwargs
+from torch.nn.parallel import DistributedDataParallel
+
+
+@MODULE_WRAPPERS.register_module()
+class AnyDeviceDistributedDataParallel(DistributedDataParallel):
+    """DistributedDataParallel for mmcv runners, on GPUs and on CPU (gloo).
+
+    mmcv 1.5's ``MMDistributedDataParallel`` only scatters DataContainers
+    when ``device_ids`` is set (so it cannot run on CPU) and reaches for
+    ``_sync_params``, which torch 2.x no longer has. This wrapper scatters
+    the batch itself (to ``device_ids[0]`` or to CPU) and runs the module's
+    ``train_step`` / ``val_step`` between DDP's own pre- and post-forward
+    steps, so gradient bucketing, buffer broadcast and unused-parameter
+    detection behave exactly as in ``forward``.
+
+    Args:
+        module (nn.Module): Model with ``train_step`` / ``val_step``.
+        **kwargs: Passed on to :class:`DistributedDataParallel`
+            (leave ``device_ids`` unset on CPU).
+    """
+
+    def _scatter(self, inputs, kwargs):
+        targets = list(self.device_ids) if self.device_ids else [-1]
+        inputs, kwargs = scatter_kwargs(inputs, kwargs, targets[:1], self.dim)
+        return (inputs[0] if inputs else ()), (kwargs[0] if kwargs else {})
+
+    def _run_step(self, step, *inputs, **kwargs):
+        inputs, kwargs = self._scatter(inputs, kwargs)
+        inputs, kwargs = self._pre_forward(*inputs, **kwargs)
+        output = getattr(self.module, step)(*inputs, **kwargs)
+        return self._post_forward(output)
+
+    def forward(self, *inputs, **kwargs):
+        inputs, kwargs = self._scatter(inputs, kwargs)
+        return super().forward(*inputs, **kwargs)
+
+    def train_step(self, *inputs, **kwargs):
+        return self._run_step('train_step', *inputs, **kwargs)
+
+    def val_step(self, *inputs, **kwargs):
+        with torch.no_grad():
+            return self._run_step('val_step', *inputs, **kwargs)

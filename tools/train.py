@@ -1,0 +1,131 @@
+"""Train a classifier, or run a compression algorithm, from a config.
+
+A config with ``algorithm=...`` (mmrazor style) builds the algorithm around
+its architecture; one with ``model=...`` (mmcls style) builds the
+classifier. Bad input (missing files, unknown keys or types, unreadable
+checkpoints) ends in one line naming it, before the work_dir is touched.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+import mmcv
+import torch.distributed as dist
+from mmcls import __version__ as mmcls_version
+from mmcls.apis import init_random_seed, set_random_seed
+from mmcls.datasets import build_dataset
+from mmcls.models import build_classifier
+from mmcls.utils import collect_env, get_root_logger
+from mmcv import DictAction
+from mmcv.runner import get_dist_info
+from mmrazor.models import build_algorithm
+
+from mmrazor_ext.apis import (UserInputError, auto_device, check_checkpoint,
+                              check_data_paths, init_dist_any_device,
+                              load_config, train_model)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument('--load-from', help='checkpoint whose weights start '
+                        'training at epoch 1 (fine-tuning)')
+    parser.add_argument('--resume-from', help='checkpoint to continue: '
+                        'weights, optimizer state and epoch')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='skip evaluation during training')
+    parser.add_argument('--seed', type=int, default=None, help='random seed')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic cuDNN algorithms')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, key=value; the keys '
+                        'must exist in the config')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def prepare(args):
+    """Config, checks and distributed setup; nothing written yet."""
+    cfg = load_config(args.config, args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.load_from is not None:
+        cfg.load_from = args.load_from
+    if args.resume_from is not None:
+        cfg.resume_from = args.resume_from
+    if 'model' not in cfg and 'algorithm' not in cfg:
+        raise UserInputError(f'config {args.config} has neither model nor '
+                             f'algorithm')
+    check_data_paths(cfg)
+    for key in ('resume_from', 'load_from'):
+        if cfg.get(key):
+            check_checkpoint(cfg[key], key)
+    if args.launcher == 'none':
+        cfg.device, distributed = auto_device(), False
+    else:
+        backend = cfg.get('dist_params', {}).get('backend')
+        cfg.device, distributed = init_dist_any_device(args.launcher,
+                                                       backend), True
+    cfg.gpu_ids = range(get_dist_info()[1])
+    return cfg, distributed
+
+
+def build_model(cfg):
+    if 'algorithm' in cfg:
+        model = build_algorithm(cfg.algorithm)
+    else:
+        model = build_classifier(cfg.model)
+    model.init_weights()
+    return model
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        cfg, distributed = prepare(args)
+        datasets = [build_dataset(cfg.data.train)]
+        model = build_model(cfg)
+    except (UserInputError, KeyError, TypeError, ValueError,
+            FileNotFoundError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        sys.exit(f'train.py: error: {msg}')
+
+    mmcv.mkdir_or_exist(osp.abspath(cfg.work_dir))
+    timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+    rank = get_dist_info()[0]
+    if rank == 0:
+        cfg.dump(osp.join(cfg.work_dir, f'{timestamp}_'
+                          f'{osp.basename(args.config)}'))
+    logger = get_root_logger(
+        log_file=osp.join(cfg.work_dir, f'{timestamp}.log'),
+        log_level=cfg.get('log_level', 'INFO'))
+    env_info = '\n'.join(f'{k}: {v}' for k, v in collect_env().items())
+    logger.info(f'Environment info:\n{env_info}')
+    logger.info(f'Distributed: {distributed}, device: {cfg.device}')
+    logger.info(f'Config:\n{cfg.pretty_text}')
+
+    seed = init_random_seed(args.seed, device=cfg.device)
+    logger.info(f'Set random seed to {seed}, '
+                f'deterministic: {args.deterministic}')
+    set_random_seed(seed, deterministic=args.deterministic)
+    cfg.seed = seed
+    meta = dict(seed=seed, env_info=env_info, mmcls_version=mmcls_version,
+                config=cfg.pretty_text, CLASSES=datasets[0].CLASSES)
+    train_model(model, datasets, cfg, distributed=distributed,
+                validate=not args.no_validate, timestamp=timestamp, meta=meta)
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == '__main__':
+    main()
