@@ -22,9 +22,9 @@ from mmcv import DictAction
 from mmcv.runner import get_dist_info
 from mmrazor.models import build_algorithm
 
-from mmrazor_ext.apis import (UserInputError, auto_device, check_checkpoint,
-                              check_data_paths, init_dist_any_device,
-                              load_config, train_model)
+from mmrazor_ext.apis import (UserInputError, check_checkpoint,
+                              check_data_paths, load_config, setup_device,
+                              train_model)
 
 
 def parse_args(argv=None):
@@ -70,14 +70,7 @@ def prepare(args):
     for key in ('resume_from', 'load_from'):
         if cfg.get(key):
             check_checkpoint(cfg[key], key)
-    if args.launcher == 'none':
-        cfg.device, distributed = auto_device(), False
-    else:
-        backend = cfg.get('dist_params', {}).get('backend')
-        cfg.device, distributed = init_dist_any_device(args.launcher,
-                                                       backend), True
-    cfg.gpu_ids = range(get_dist_info()[1])
-    return cfg, distributed
+    return cfg, setup_device(cfg, args.launcher)
 
 
 def build_model(cfg):

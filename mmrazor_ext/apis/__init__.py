@@ -1,11 +1,11 @@
 from .config_checks import (UserInputError, check_checkpoint,
                             check_data_paths, load_config)
-from .dist_utils import auto_device, init_dist_any_device
+from .dist_utils import auto_device, init_dist_any_device, setup_device
 from .test import multi_process_test, single_device_test
 from .train import train_model, wrap_model
 
 __all__ = [
     'UserInputError', 'check_checkpoint', 'check_data_paths', 'load_config',
     'auto_device', 'init_dist_any_device', 'multi_process_test',
-    'single_device_test', 'train_model', 'wrap_model'
+    'setup_device', 'single_device_test', 'train_model', 'wrap_model'
 ]

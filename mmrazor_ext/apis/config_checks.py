@@ -5,6 +5,7 @@ file, key or value at fault; the tools print it instead of a traceback
 from deep inside mmcv.
 """
 import difflib
+import inspect
 import os.path as osp
 
 import torch
@@ -19,8 +20,9 @@ def load_config(path, cfg_options=None):
     """``Config.fromfile`` plus ``--cfg-options`` whose keys must exist.
 
     mmcv silently adds a mistyped key as a new one; here every key of
-    ``cfg_options`` must already be in the config, except new arguments
-    inside a dict that has a ``type`` (a constructor's keyword).
+    ``cfg_options`` must already be in the config, except a new keyword
+    of a registered constructor (a dict with ``type``, or ``policy`` for
+    learning-rate and momentum hooks) that its signature accepts.
     """
     if not osp.isfile(path):
         raise UserInputError(f'config file {path} not found')
@@ -43,16 +45,68 @@ def _check_key(cfg, key, path):
             node = node[int(part)]
         elif isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, dict) and 'type' in node and \
-                part == key.split('.')[-1]:
+        elif part == key.split('.')[-1] and _accepts(node, part):
             return  # a new keyword argument of a registered type
         else:
             options = list(node.keys()) if isinstance(node, dict) else []
+            options += _keywords(node)
             near = difflib.get_close_matches(part, options, n=1)
             hint = f'; did you mean {".".join(done + near)}?' if near else ''
             raise UserInputError(f'--cfg-options key {key!r} not in config '
                                  f'{path}{hint}')
         done.append(part)
+
+
+def _registered_classes(node):
+    """Classes a config dict may build: by ``type`` or lr/momentum
+    ``policy``, looked up in the registries a run builds from."""
+    if not isinstance(node, dict):
+        return []
+    name = node.get('type')
+    if name is None and isinstance(node.get('policy'), str):
+        policy = node['policy']
+        policy = policy.title() if policy == policy.lower() else policy
+        name = [policy + 'LrUpdaterHook', policy + 'MomentumUpdaterHook']
+    if not isinstance(name, (str, list)):
+        return []
+    from mmcls.datasets import DATASETS, PIPELINES
+    from mmcv.cnn import MODELS  # root of mmcls's and mmrazor's models
+    from mmcv.runner import HOOKS, OPTIMIZERS, RUNNERS
+    names = name if isinstance(name, list) else [name]
+    found, todo = [], [MODELS, DATASETS, PIPELINES, HOOKS, OPTIMIZERS,
+                       RUNNERS]
+    while todo:
+        registry = todo.pop()
+        todo += registry.children.values()
+        found += [registry.module_dict[n] for n in names
+                  if n in registry.module_dict]
+    return found
+
+
+def _keywords(node, _all=True):
+    """Keyword names the constructors of ``node`` accept (None: any)."""
+    words = []
+    for cls in _registered_classes(node):
+        for klass in inspect.getmro(cls):
+            if '__init__' not in vars(klass):
+                continue
+            params = inspect.signature(klass.__init__).parameters.values()
+            words += [p.name for p in params if p.name != 'self' and
+                      p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            if not any(p.kind == p.VAR_KEYWORD for p in params):
+                break
+        else:
+            if not _all:
+                return None
+    return words
+
+
+def _accepts(node, word):
+    classes = _registered_classes(node)
+    if not classes:
+        return False
+    words = _keywords(node, _all=False)
+    return words is None or word in words
 
 
 def check_data_paths(cfg):

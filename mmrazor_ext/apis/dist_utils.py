@@ -2,6 +2,7 @@ import os
 
 import torch
 import torch.distributed as dist
+from mmcv.runner import get_dist_info
 
 
 def auto_device() -> str:
@@ -38,3 +39,23 @@ def init_dist_any_device(launcher: str, backend: str = None) -> str:
         backend = 'nccl' if device == 'cuda' else 'gloo'
     dist.init_process_group(backend=backend)
     return device
+
+
+def setup_device(cfg, launcher: str) -> bool:
+    """Set ``cfg.device`` and ``cfg.gpu_ids``; start torch.distributed.
+
+    Args:
+        cfg (mmcv.Config): Run config; ``dist_params.backend`` is read.
+        launcher: ``'none'`` (one process) or ``'pytorch'`` (torchrun).
+
+    Returns:
+        Whether the run is distributed.
+    """
+    if launcher == 'none':
+        cfg.device, distributed = auto_device(), False
+    else:
+        backend = cfg.get('dist_params', {}).get('backend')
+        cfg.device, distributed = init_dist_any_device(launcher,
+                                                       backend), True
+    cfg.gpu_ids = range(get_dist_info()[1])
+    return distributed

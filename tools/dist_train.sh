@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Multi-process training through torchrun: NCCL on GPUs, gloo on CPU.
+# Usage: tools/dist_train.sh GPUS CONFIG [tools/train.py arguments]
+#   (mmcls's order, CONFIG GPUS, works too.)
+# GPUS is the number of processes on this node (one per GPU; on CPU, any).
+# Several nodes: set NNODES, NODE_RANK, MASTER_ADDR and MASTER_PORT on each.
+set -e
+if [[ $1 =~ ^[0-9]+$ ]]; then GPUS=$1; CONFIG=$2; else CONFIG=$1; GPUS=$2; fi
+shift 2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${MASTER_PORT:-${PORT:-29500}}
+MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+HERE=$(cd "$(dirname "$0")" && pwd)
+if [ -z "$PYTHON" ]; then
+  PYTHON=python; [ -x "$HERE/../.venv/bin/python" ] && PYTHON="$HERE/../.venv/bin/python"
+fi
+
+PYTHONPATH="$HERE/..":$PYTHONPATH \
+OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
+"$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" --master_port="$PORT" \
+    --nproc_per_node="$GPUS" \
+    "$HERE/train.py" "$CONFIG" --launcher pytorch "$@"
