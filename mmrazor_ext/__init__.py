@@ -5,6 +5,7 @@ registers its backbones, datasets, hooks, metrics, pruners and algorithms
 into the mmcls / mmrazor registries.
 """
 from . import apis, core, datasets, metrics, models  # noqa: F401
+from . import algorithms  # noqa: F401
 from . import pruners  # noqa: F401
 from .registry import METRICS  # noqa: F401
 from .version import __version__  # noqa: F401
