@@ -9,7 +9,6 @@ plain classifier's; ``--subnet`` applies a pruned subnet JSON first.
 import argparse
 import os
 import os.path as osp
-import sys
 
 import mmcv
 import numpy as np
@@ -25,6 +24,8 @@ from mmrazor_ext.apis import (UserInputError, check_checkpoint,
                               check_data_paths, load_config,
                               multi_process_test, setup_device,
                               single_device_test, wrap_model)
+from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
+                                  parse_launch_args)
 from mmrazor_ext.apis.train import loader_settings
 
 
@@ -41,15 +42,8 @@ def parse_args(argv=None):
                         'this .json or .pkl file')
     parser.add_argument('--subnet', help='subnet JSON of a pruned model '
                         '(algorithm configs only)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, key=value; the keys '
-                        'must exist in the config')
-    parser.add_argument('--launcher', choices=['none', 'pytorch'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_args(parser)
+    return parse_launch_args(parser, argv)
 
 
 def prepare(args):
@@ -109,12 +103,8 @@ def write_atomic(obj, path):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        cfg, distributed, dataset, loader, model = prepare(args)
-    except (UserInputError, KeyError, TypeError, ValueError,
-            FileNotFoundError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        sys.exit(f'test.py: error: {msg}')
+    cfg, distributed, dataset, loader, model = exit_on_user_error(
+        'test.py', prepare, args)
 
     logger = get_root_logger()
     model = wrap_model(model, cfg.device, distributed)

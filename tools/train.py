@@ -6,9 +6,7 @@ classifier. Bad input (missing files, unknown keys or types, unreadable
 checkpoints) ends in one line naming it, before the work_dir is touched.
 """
 import argparse
-import os
 import os.path as osp
-import sys
 import time
 
 import mmcv
@@ -18,13 +16,14 @@ from mmcls.apis import init_random_seed, set_random_seed
 from mmcls.datasets import build_dataset
 from mmcls.models import build_classifier
 from mmcls.utils import collect_env, get_root_logger
-from mmcv import DictAction
 from mmcv.runner import get_dist_info
 from mmrazor.models import build_algorithm
 
 from mmrazor_ext.apis import (UserInputError, check_checkpoint,
                               check_data_paths, load_config, setup_device,
                               train_model)
+from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
+                                  parse_launch_args)
 
 
 def parse_args(argv=None):
@@ -40,15 +39,8 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic cuDNN algorithms')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, key=value; the keys '
-                        'must exist in the config')
-    parser.add_argument('--launcher', choices=['none', 'pytorch'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_args(parser)
+    return parse_launch_args(parser, argv)
 
 
 def prepare(args):
@@ -82,16 +74,15 @@ def build_model(cfg):
     return model
 
 
+def setup(args):
+    cfg, distributed = prepare(args)
+    return cfg, distributed, [build_dataset(cfg.data.train)], build_model(cfg)
+
+
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        cfg, distributed = prepare(args)
-        datasets = [build_dataset(cfg.data.train)]
-        model = build_model(cfg)
-    except (UserInputError, KeyError, TypeError, ValueError,
-            FileNotFoundError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        sys.exit(f'train.py: error: {msg}')
+    cfg, distributed, datasets, model = exit_on_user_error(
+        'train.py', setup, args)
 
     mmcv.mkdir_or_exist(osp.abspath(cfg.work_dir))
     timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())

@@ -47,9 +47,9 @@ def load_subnet(path: str):
     raise ValueError(f'{path}: not a subnet file')
 
 
-def check_subnet(subnet, num_channels: Dict[str, int],
-                 declared: Optional[Dict[str, int]] = None) -> Dict[str,
-                                                                   List[int]]:
+def check_subnet(
+        subnet, num_channels: Dict[str, int],
+        declared: Optional[Dict[str, int]] = None) -> Dict[str, List[int]]:
     """Validate ``subnet`` against the prunable spaces ``num_channels``.
 
     Returns the subnet with sorted, deduplicated indices; spaces missing from

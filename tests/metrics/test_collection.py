@@ -141,7 +141,8 @@ def test_layer_not_run_by_forward_is_named():
     for metric in ('MeanActivationMetric', 'TaylorMetric'):
         with pytest.raises((ValueError, RuntimeError),
                            match=r"\['unused'\] were not run"):
-            collect_scores(model, metric, batches(1), layers=['net.1', 'unused'])
+            collect_scores(model, metric, batches(1),
+                           layers=['net.1', 'unused'])
 
 
 def test_metric_scores_collectors_as_contents():

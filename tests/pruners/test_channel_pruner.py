@@ -1,16 +1,14 @@
 """Spaces, sampling, subnet JSON, FLOPs target and bad input on small
 models (one traced model shared per module)."""
-import json
 import os
 import subprocess
 import sys
-import warnings
 
 import pytest
 import torch
 import torchvision
 from mmrazor.models.builder import build_pruner
-from model_zoo import ALL_MODELS, calibrate_bn
+from model_zoo import calibrate_bn
 from torch import nn
 
 SHAPE = (3, 32, 32)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import ROOT, run, tiny_config
+from tool_runner import ROOT, run, tiny_config
 
 CIFAR = f'{ROOT}/configs/resnet/cifar-resnet20_1xb128_cifar10.py'
 

@@ -1,12 +1,11 @@
 """tools/train.py, tools/test.py and the dist scripts, run as a user would."""
 import json
 import os
-import os.path as osp
 
 import pytest
 import torch
 
-from conftest import run, tiny_config
+from tool_runner import run
 
 
 def load(path):
