@@ -47,9 +47,8 @@ def format_table(report: dict) -> str:
     """The report as a plain-text table."""
     acc = report['accuracy']
     rows = [('stage', 'top-1', 'top-5')]
-    rows += [(label, _acc(acc.get(key), 'top-1'), _acc(acc.get(key),
-                                                      'top-5'))
-             for key, label in STAGES]
+    rows += [(label, _acc(acc.get(key), 'top-1'),
+              _acc(acc.get(key), 'top-5')) for key, label in STAGES]
     fl, pa = report['flops'], report['params']
     rows += [('FLOPs (M)', f'{fl["unpruned"] / 1e6:.2f}',
               f'-> {fl["pruned"] / 1e6:.2f} ({fl["ratio"]:.1%})'),

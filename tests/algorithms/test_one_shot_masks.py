@@ -1,0 +1,132 @@
+"""OneShot at build time and under optimizer updates."""
+import numpy as np
+import pytest
+import torch
+from conftest import DATA, MODEL
+from mmrazor.models import build_algorithm
+
+from mmrazor_ext.apis import UserInputError
+
+
+def build(pretrained=None, **kwargs):
+    cfg = dict(type='OneShot', pretrained=pretrained,
+               architecture=dict(type='MMClsArchitecture', model=MODEL),
+               pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16)),
+               metric='L1Metric', mode='uniform', ratio=0.5, evaluate=False)
+    cfg.update(kwargs)
+    return build_algorithm(cfg)
+
+
+def pruned_values(algo):
+    """Every parameter entry that the masks zero."""
+    return torch.cat([p.detach()[(m == 0).expand_as(p)].flatten()
+                      for p, m in algo.masks])
+
+
+def batch(n=8):
+    return dict(img=torch.randn(n, 3, 16, 16),
+                gt_label=torch.randint(0, 10, (n, )))
+
+
+OPTIMIZERS = {
+    'sgd': lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9,
+                                     weight_decay=0.1, nesterov=True),
+    'adam': lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1),
+    'adamw': lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize('name', list(OPTIMIZERS))
+def test_pruned_params_stay_zero(name):
+    torch.manual_seed(0)
+    algo = build()
+    assert algo.masks and pruned_values(algo).abs().max() == 0
+    # optimizer state from before pruning (momentum, Adam moments) must
+    # not revive pruned channels: train the full model first
+    algo.pruner.set_subnet({})
+    algo.masks = []
+    opt = OPTIMIZERS[name](algo.parameters())
+    for _ in range(2):
+        out = algo.train_step(batch(), opt)
+        opt.zero_grad()
+        out['loss'].backward()
+        opt.step()
+    # without the optimizer: its momentum / moments of the pruned entries
+    # are left non-zero, and only the step hook keeps them from moving
+    algo.apply_subnet(algo.pruner.sample_subnet_uniform(0.5))
+    before = [p.detach().clone() for p in algo.parameters()]
+    for _ in range(3):
+        out = algo.train_step(batch(), opt)
+        opt.zero_grad()
+        out['loss'].backward()
+        opt.step()
+    assert pruned_values(algo).abs().max() == 0
+    assert any(not torch.equal(a, b) for a, b in
+               zip(before, algo.parameters()))  # the rest does train
+    for p, m in algo.masks:  # optimizer state of pruned entries is zero
+        for v in opt.state[p].values():
+            if torch.is_tensor(v) and v.shape == p.shape:
+                assert v[(m == 0).expand_as(p)].abs().max() == 0
+
+
+def test_export_equals_masked_model():
+    torch.manual_seed(0)
+    algo = build(mode='diff', ratio=0.4)
+    opt = OPTIMIZERS['sgd'](algo.parameters())
+    out = algo.train_step(batch(), opt)
+    out['loss'].backward()
+    opt.step()
+    model = algo.architecture.model.eval()
+    small = algo.pruner.export().eval()
+    x = torch.randn(4, 3, 16, 16)
+    with torch.no_grad():
+        a = np.stack(model(x, return_loss=False))
+        b = np.stack(small(x, return_loss=False))
+    assert np.abs(a - b).max() < 1e-5
+    assert sum(p.numel() for p in small.parameters()) < \
+        sum(p.numel() for p in model.parameters())
+
+
+def test_state_dict_carries_the_subnet():
+    torch.manual_seed(0)
+    algo = build(ratio=0.5)
+    state = algo.state_dict()
+    other = build(metric=dict(type='RandomMetric', seed=3), ratio=0.25)
+    assert other.pruner.get_subnet() != algo.pruner.get_subnet()
+    other.load_state_dict(state)
+    assert other.pruner.get_subnet() == algo.pruner.get_subnet()
+    assert pruned_values(other).abs().max() == 0
+
+
+def test_nonuni_and_flops_modes():
+    algo = build(mode='nonuni', ratio=None,
+                 ratios={'backbone.layer3.0.conv1': 0.5})
+    sizes = {k: len(v) for k, v in algo.pruner.get_subnet().items()}
+    assert sizes['backbone.layer3.0.conv1'] == 32
+    assert sizes['backbone.layer2.0.conv1'] == 32
+    algo = build(mode='uniform', ratio=None, flops_target=0.5)
+    flops = algo.pruner.flops_params(algo.pruner.get_subnet())[0]
+    assert abs(1 - flops / algo.full_flops - 0.5) < 0.02
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(flops_target=0.99, ratio=None,
+          pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16),
+                      min_channels=8)), 'cannot be reached'),
+    (dict(mode='global'), "mode 'global'"),
+    (dict(flops_target=0.5), 'exactly one of'),
+    (dict(ratio=1.5), 'ratio must be in'),
+    (dict(metric='CDPMetric'), 'needs data'),
+    (dict(pretrained='/nonexistent.pth'), 'not found'),
+])
+def test_bad_settings(kwargs, match):
+    with pytest.raises(UserInputError, match=match):
+        build(**kwargs)
+
+
+def test_feature_metric_scores_training_batches():
+    algo = build(metric=dict(type='CDPMetric', num_classes=10),
+                 num_batches=1, data=DATA, evaluate=True)
+    rec = algo.record
+    assert set(rec['before_pruning']) == {'top-1', 'top-5'}
+    assert rec['steps'][0]['flops'] < algo.full_flops
