@@ -1,6 +1,6 @@
 # The main job: ResNet-20 trained on the embedded digits
 # (configs/resnet/cifar-resnet20_1xb64_digits.py), pruned to 50% of its FLOPs
-# by CDP with one global ranking, fine-tuned for 5 epochs.
+# by CDP with one global ranking, fine-tuned for 8 epochs.
 _base_ = ['../resnet/cifar-resnet20_1xb64_digits.py']
 algorithm = dict(
     type='OneShot',
@@ -15,6 +15,6 @@ algorithm = dict(
     data={{_base_.data}})
 custom_hooks = [dict(type='OneShotHook', latency_batch_sizes=(1, 64))]
 # fine-tuning
-optimizer = dict(lr=1e-3)
+optimizer = dict(lr=2e-3)
 lr_config = dict(_delete_=True, policy='CosineAnnealing', min_lr=0)
-runner = dict(max_epochs=5)
+runner = dict(max_epochs=8)
