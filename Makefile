@@ -10,10 +10,10 @@ $(VENV)/.ready: scripts/setup_env.sh requirements.txt setup.py
 
 env: $(VENV)/.ready
 
-# Main job on the embedded digits data set.
+# Main job on the embedded digits data set: train ResNet-20, prune it to
+# 50% of its FLOPs with CDP, fine-tune, print the report.
 demo: env
-	$(PY) tools/train.py configs/resnet/cifar-resnet20_1xb64_digits.py \
-		--work-dir work_dirs/demo
+	PYTHON=$(PY) scripts/main_job.sh
 
 test: env
 	$(PY) -m pytest -q tests
