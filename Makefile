@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test env train-digits
+.PHONY: demo test env
 
 $(VENV)/.ready: scripts/setup_env.sh requirements.txt setup.py
 	scripts/setup_env.sh $(VENV)
