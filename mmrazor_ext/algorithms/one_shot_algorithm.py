@@ -5,6 +5,7 @@ import warnings
 import weakref
 from typing import Dict, Optional, Sequence, Union
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from mmrazor.models.algorithms.base import BaseAlgorithm
@@ -35,6 +36,15 @@ def _scoped(architecture: dict) -> dict:
         model = dict(model, type='mmcls.' + model['type'])
         architecture = dict(architecture, model=model)
     return architecture
+
+
+def _drop_non_persistent(module, state, prefix, local_metadata):
+    """mmcv's checkpoint writer keeps non-persistent buffers (for BN's
+    sake); the pruner's mask buffers are rebuilt from ``pruned_keep``, so
+    they stay out of checkpoints, which then load strictly."""
+    for name, sub in module.named_modules(prefix=prefix.rstrip('.')):
+        for buf in sub._non_persistent_buffers_set:
+            state.pop(f'{name}.{buf}' if name else buf, None)
 
 
 @ALGORITHMS.register_module(name='OneShot')
@@ -99,6 +109,7 @@ class OneShotAlgorithm(BaseAlgorithm):
         self.data, self.do_evaluate, self.seed = data, evaluate, seed
         self.register_buffer('pruned_keep', self.pruner.keep.clone())
         self.register_buffer('steps_done', torch.tensor(0))
+        self._register_state_dict_hook(_drop_non_persistent)
         self.record = dict(pretrained=pretrained, subnet_file=subnet,
                            steps=[])
         self.masks = []
@@ -193,10 +204,15 @@ class OneShotAlgorithm(BaseAlgorithm):
         if metric.input_kind != 'feature':
             return self.pruner.get_metric_local(metric)
         loader = build_loader(self.data, 'train', self.seed)
-        collectors = collect_statistics(
-            self.architecture.model, metric, loader,
-            layers=self.pruner.feature_layer_names(),
-            num_batches=self.num_batches)
+        np_state = np.random.get_state()  # mmcls augments use numpy
+        with torch.random.fork_rng():  # same batches whatever ran before
+            torch.manual_seed(self.seed)
+            np.random.seed(self.seed)
+            collectors = collect_statistics(
+                self.architecture.model, metric, loader,
+                layers=self.pruner.feature_layer_names(),
+                num_batches=self.num_batches)
+        np.random.set_state(np_state)
         return self.pruner.get_metric_local(metric, collectors)
 
     def _sample(self, step: int, scores):

@@ -1,0 +1,141 @@
+"""OneShot quality on the embedded digits: metrics x FLOPs targets x modes.
+
+Every row prunes the same trained ResNet-20 (the main job's) and fine-tunes
+it with the same budget; top-1 right after pruning and after fine-tuning,
+mean (and spread) over seeds. Results go to a JSON file run by run, so an
+interrupted benchmark continues where it stopped; the table is printed at
+the end (or alone with ``--table``).
+
+    python tools/benchmarks/oneshot_quality.py --epochs 5 --seeds 0 1 2
+"""
+import argparse
+import contextlib
+import io
+import itertools
+import json
+import os
+import os.path as osp
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'configs/one_shot/'
+                  'one-shot-cdp_cifar-resnet20_1xb64_digits.py')
+METRICS = {'random': 'RandomMetric', 'L1': 'L1Metric', 'FPGM': 'FPGMMetric',
+           'HRank': 'HRankMetric', 'CDP': 'CDPMetric'}
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--pretrained', default=osp.join(
+        ROOT, 'work_dirs/cifar-resnet20_1xb64_digits/epoch_10.pth'),
+        help='trained ResNet-20 (scripts/main_job.sh makes it)')
+    p.add_argument('--epochs', type=int, default=5,
+                   help='fine-tuning epochs of every row')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--metrics', nargs='+', default=list(METRICS),
+                   choices=list(METRICS))
+    p.add_argument('--targets', type=float, nargs='+', default=[0.5, 0.75],
+                   help='fractions of FLOPs removed')
+    p.add_argument('--modes', nargs='+', default=['uniform', 'diff'])
+    p.add_argument('--out', default=osp.join(
+        ROOT, 'work_dirs/oneshot_quality.json'))
+    p.add_argument('--table', action='store_true',
+                   help='only print the table of --out')
+    return p.parse_args()
+
+
+def run_one(args, metric, target, mode, seed):
+    from mmcls.apis import set_random_seed
+    from mmcls.datasets import build_dataset
+    from mmrazor.models import build_algorithm
+
+    from mmrazor_ext.apis import load_config, train_model
+    cfg = load_config(CONFIG)
+    metric_cfg = dict(type=METRICS[metric])
+    if metric == 'CDP':
+        metric_cfg['num_classes'] = 10
+    if metric == 'random':
+        metric_cfg['seed'] = seed
+    for key, value in dict(pretrained=args.pretrained, metric=metric_cfg,
+                           flops_target=target, mode=mode,
+                           seed=seed).items():
+        cfg.algorithm[key] = value  # replaced, not merged
+    cfg.runner.max_epochs = args.epochs
+    cfg.custom_hooks = []
+    cfg.checkpoint_config = dict(interval=10 ** 6, save_last=False)
+    cfg.device, cfg.gpu_ids, cfg.seed = 'cpu', range(1), seed
+    set_random_seed(seed)
+    with contextlib.redirect_stdout(io.StringIO()):
+        algo = build_algorithm(cfg.algorithm)
+    algo.hook_attached = True  # no report files wanted here
+    with tempfile.TemporaryDirectory() as work_dir:
+        cfg.work_dir = work_dir
+        train_model(algo, [build_dataset(cfg.data.train)], cfg,
+                    validate=False)
+    rec = algo.record
+    return dict(metric=metric, target=target, mode=mode, seed=seed,
+                before=rec['before_pruning']['top-1'],
+                pruned=rec['after_pruning']['top-1'],
+                finetuned=algo.evaluate_val()['top-1'],
+                flops_ratio=rec['steps'][-1]['flops'] / algo.full_flops)
+
+
+def table(results):
+    groups = {}
+    for r in results:
+        groups.setdefault((r['target'], r['mode'], r['metric']), []).append(r)
+    before = statistics.mean(r['before'] for r in results)
+    lines = [f'unpruned top-1: {before:.2f} (mean of all rows)', '',
+             '| FLOPs removed | mode | metric | seeds | FLOPs kept | '
+             'top-1 pruned | top-1 fine-tuned |',
+             '|---|---|---|---|---|---|---|']
+    order = list(METRICS)
+    for key in sorted(groups, key=lambda k: (k[0], k[1], order.index(k[2]))):
+        rows = groups[key]
+
+        def fmt(name):
+            vals = [r[name] for r in rows]
+            sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+            return f'{statistics.mean(vals):.2f} ± {sd:.2f}'
+        kept = statistics.mean(r['flops_ratio'] for r in rows)
+        lines.append(f'| {key[0]:.0%} | {key[1]} | {key[2]} | {len(rows)} | '
+                     f'{kept:.1%} | {fmt("pruned")} | {fmt("finetuned")} |')
+    return '\n'.join(lines)
+
+
+def main():
+    args = parse_args()
+    results = json.load(open(args.out)) if osp.exists(args.out) else []
+    if not args.table:
+        if not osp.isfile(args.pretrained):
+            sys.exit(f'oneshot_quality.py: error: {args.pretrained} not '
+                     'found; run scripts/main_job.sh first')
+        sys.path.insert(0, ROOT)
+        from mmcls.utils import get_root_logger
+        get_root_logger(log_level='WARNING')
+        done = {(r['metric'], r['target'], r['mode'], r['seed'])
+                for r in results}
+        # seed outermost: an early stop still has whole seeds
+        todo = [(m, t, mode, seed) for seed, m, t, mode in itertools.product(
+            args.seeds, args.metrics, args.targets, args.modes)
+            if (m, t, mode, seed) not in done]
+        for i, key in enumerate(todo):
+            t0 = time.time()
+            results.append(run_one(args, *key))
+            r = results[-1]
+            print(f'[{i + 1}/{len(todo)}] {key}: pruned {r["pruned"]:.2f}, '
+                  f'fine-tuned {r["finetuned"]:.2f} '
+                  f'({time.time() - t0:.0f} s)', flush=True)
+            tmp = args.out + '.tmp'
+            os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+            with open(tmp, 'w') as f:
+                json.dump(results, f, indent=1)
+            os.replace(tmp, args.out)
+    print(table(results))
+
+
+if __name__ == '__main__':
+    main()
