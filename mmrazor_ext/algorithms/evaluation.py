@@ -9,8 +9,10 @@ import torch.distributed as dist
 from mmcls.datasets import build_dataloader, build_dataset
 from mmcv.runner import get_dist_info
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..apis import multi_process_test, single_device_test
+from ..metrics.collection import split_batch
 
 
 def is_distributed() -> bool:
@@ -61,8 +63,34 @@ def evaluate(model: nn.Module, loader, topk=(1, 5)) -> Dict[str, float]:
     return {f'top-{k}': float(res[f'accuracy_top-{k}']) for k in topk}
 
 
-def device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, loader, num_batches: int) -> None:
+    """Re-estimate BatchNorm running statistics of the (pruned) model on
+    ``num_batches`` training batches: the stored ones describe the
+    unpruned network's features. Averaged over ranks when distributed."""
+    bns = [m for m in model.modules()
+           if isinstance(m, _BatchNorm) and m.track_running_stats]
+    if not bns or num_batches <= 0:
+        return
+    momenta = [bn.momentum for bn in bns]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average over the batches
+    was_training = model.training
+    model.train()
+    device = next(model.parameters()).device
+    forward = getattr(model, 'forward_dummy', model)
+    for i, batch in enumerate(loader):
+        if i >= num_batches:
+            break
+        forward(split_batch(batch)[0].to(device))
+    model.train(was_training)
+    for bn, momentum in zip(bns, momenta):
+        bn.momentum = momentum
+        if is_distributed():
+            for stat in (bn.running_mean, bn.running_var):
+                dist.all_reduce(stat)
+                stat /= dist.get_world_size()
 
 
 @torch.no_grad()

@@ -15,7 +15,8 @@ from ..apis import UserInputError, check_checkpoint
 from ..apis.dist_utils import auto_device
 from ..metrics import build_metric, collect_statistics
 from ..pruners.sampling import check_ratio
-from .evaluation import build_loader, evaluate, is_distributed, rank
+from .evaluation import (build_loader, evaluate, is_distributed, rank,
+                         recalibrate_bn)
 from .pruned_params import param_masks, zero_pruned_
 
 MODES = ('uniform', 'diff', 'nonuni')
@@ -89,6 +90,10 @@ class OneShotAlgorithm(BaseAlgorithm):
         data (dict, optional): The ``data`` config (``train`` for feature
             metrics, ``val`` for the accuracy before / after pruning).
         evaluate (bool): Measure val accuracy before and after pruning.
+        recalibrate_bn (int): After each prune step, re-estimate the
+            BatchNorm statistics on this many training batches (0: keep
+            the unpruned model's); the report then also gives the accuracy
+            after recalibration, and fine-tuning starts from it.
         seed (int): Seed of the scoring loader's shuffling.
     """
 
@@ -99,7 +104,8 @@ class OneShotAlgorithm(BaseAlgorithm):
                  ratios: Optional[Union[Sequence[float], Dict]] = None,
                  num_steps: int = 1, step_interval: int = 1,
                  subnet: Optional[str] = None, data: Optional[dict] = None,
-                 evaluate: bool = True, seed: int = 0, init_cfg=None):
+                 evaluate: bool = True, recalibrate_bn: int = 0,
+                 seed: int = 0, init_cfg=None):
         super().__init__(architecture=_scoped(architecture), pruner=pruner,
                          init_cfg=init_cfg)
         self.metric, self.num_batches, self.mode = metric, num_batches, mode
@@ -107,6 +113,7 @@ class OneShotAlgorithm(BaseAlgorithm):
             ratios
         self.num_steps, self.step_interval = int(num_steps), step_interval
         self.data, self.do_evaluate, self.seed = data, evaluate, seed
+        self.recalibrate_bn = int(recalibrate_bn)
         self.register_buffer('pruned_keep', self.pruner.keep.clone())
         self.register_buffer('steps_done', torch.tensor(0))
         self._register_state_dict_hook(_drop_non_persistent)
@@ -204,16 +211,22 @@ class OneShotAlgorithm(BaseAlgorithm):
         if metric.input_kind != 'feature':
             return self.pruner.get_metric_local(metric)
         loader = build_loader(self.data, 'train', self.seed)
+        collectors = self._seeded(
+            collect_statistics, self.architecture.model, metric, loader,
+            layers=self.pruner.feature_layer_names(),
+            num_batches=self.num_batches)
+        return self.pruner.get_metric_local(metric, collectors)
+
+    def _seeded(self, fn, *args, **kwargs):
+        """``fn`` on the same training batches whatever ran before."""
         np_state = np.random.get_state()  # mmcls augments use numpy
-        with torch.random.fork_rng():  # same batches whatever ran before
+        with torch.random.fork_rng():
             torch.manual_seed(self.seed)
             np.random.seed(self.seed)
-            collectors = collect_statistics(
-                self.architecture.model, metric, loader,
-                layers=self.pruner.feature_layer_names(),
-                num_batches=self.num_batches)
-        np.random.set_state(np_state)
-        return self.pruner.get_metric_local(metric, collectors)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                np.random.set_state(np_state)
 
     def _sample(self, step: int, scores):
         frac = (step + 1) / self.num_steps
@@ -260,15 +273,25 @@ class OneShotAlgorithm(BaseAlgorithm):
         flops, params = self.pruner.flops_params(self.pruner.get_subnet())
         entry = dict(step=step + 1, flops=flops, params=params,
                      seconds=round(time.time() - t0, 2))
-        if self.do_evaluate and self.data is not None:
+        evaluating = self.do_evaluate and self.data is not None
+        if evaluating:
             entry['accuracy'] = self.evaluate_val()
             self.record['after_pruning'] = entry['accuracy']
+        if self.recalibrate_bn > 0:
+            self._seeded(recalibrate_bn, self.architecture.model,
+                         build_loader(self.data, 'train', self.seed),
+                         self.recalibrate_bn)
+            if evaluating:
+                entry['accuracy_bn'] = self.evaluate_val()
+                self.record['after_recalibration'] = entry['accuracy_bn']
         self.record['steps'].append(entry)
+        acc = ''.join(f', val top-1 {entry[k]["top-1"]:.2f}{what}'
+                      for k, what in (('accuracy', ''),
+                                      ('accuracy_bn', ' after BN '
+                                       'recalibration')) if k in entry)
         _say(f'step {step + 1}: FLOPs {flops / self.full_flops:.1%} of the '
              f'unpruned model, params {params / self.full_params:.1%}'
-             + (f', val top-1 {entry["accuracy"]["top-1"]:.2f}'
-                if 'accuracy' in entry else '')
-             + f' ({entry["seconds"]} s)')
+             f'{acc} ({entry["seconds"]} s)')
         return subnet
 
     def apply_subnet(self, subnet, optimizer=None) -> None:

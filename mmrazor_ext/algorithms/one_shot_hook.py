@@ -104,7 +104,9 @@ class OneShotHook(Hook):
             num_steps=algo.num_steps, pretrained=rec.get('pretrained'),
             subnet_file=rec.get('subnet_file'),
             accuracy={k: rec.get(k) for k in
-                      ('before_pruning', 'after_pruning', 'after_finetune')},
+                      ('before_pruning', 'after_pruning',
+                       'after_recalibration', 'after_finetune')
+                      if k != 'after_recalibration' or k in rec},
             flops=dict(unpruned=algo.full_flops, pruned=flops,
                        ratio=flops / algo.full_flops),
             params=dict(unpruned=algo.full_params, pruned=params,

@@ -7,6 +7,7 @@ import torch
 
 STAGES = (('before_pruning', 'before pruning'),
           ('after_pruning', 'right after pruning'),
+          ('after_recalibration', '+ BN recalibration'),
           ('after_finetune', 'after fine-tuning'))
 
 
@@ -48,7 +49,8 @@ def format_table(report: dict) -> str:
     acc = report['accuracy']
     rows = [('stage', 'top-1', 'top-5')]
     rows += [(label, _acc(acc.get(key), 'top-1'),
-              _acc(acc.get(key), 'top-5')) for key, label in STAGES]
+              _acc(acc.get(key), 'top-5')) for key, label in STAGES
+             if key in acc]
     fl, pa = report['flops'], report['params']
     rows += [('FLOPs (M)', f'{fl["unpruned"] / 1e6:.2f}',
               f'-> {fl["pruned"] / 1e6:.2f} ({fl["ratio"]:.1%})'),
@@ -61,5 +63,5 @@ def format_table(report: dict) -> str:
     lines = ['  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
              for r in rows]
     lines.insert(1, '-' * len(lines[0]))
-    lines.insert(4 + 1, '-' * len(lines[0]))
+    lines.insert(len(acc) + 2, '-' * len(lines[0]))
     return '\n'.join(lines)

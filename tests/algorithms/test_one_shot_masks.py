@@ -124,9 +124,12 @@ def test_bad_settings(kwargs, match):
         build(**kwargs)
 
 
-def test_feature_metric_scores_training_batches():
+def test_feature_metric_and_bn_recalibration():
     algo = build(metric=dict(type='CDPMetric', num_classes=10),
-                 num_batches=1, data=DATA, evaluate=True)
+                 num_batches=1, data=DATA, evaluate=True, recalibrate_bn=1)
     rec = algo.record
-    assert set(rec['before_pruning']) == {'top-1', 'top-5'}
+    for key in ('before_pruning', 'after_pruning', 'after_recalibration'):
+        assert set(rec[key]) == {'top-1', 'top-5'}
     assert rec['steps'][0]['flops'] < algo.full_flops
+    bn = algo.architecture.model.backbone.bn1
+    assert bn.momentum == 0.1 and int(bn.num_batches_tracked) == 1

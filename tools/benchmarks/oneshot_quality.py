@@ -79,6 +79,7 @@ def run_one(args, metric, target, mode, seed):
     return dict(metric=metric, target=target, mode=mode, seed=seed,
                 before=rec['before_pruning']['top-1'],
                 pruned=rec['after_pruning']['top-1'],
+                recalibrated=rec['after_recalibration']['top-1'],
                 finetuned=algo.evaluate_val()['top-1'],
                 flops_ratio=rec['steps'][-1]['flops'] / algo.full_flops)
 
@@ -90,8 +91,8 @@ def table(results):
     before = statistics.mean(r['before'] for r in results)
     lines = [f'unpruned top-1: {before:.2f} (mean of all rows)', '',
              '| FLOPs removed | mode | metric | seeds | FLOPs kept | '
-             'top-1 pruned | top-1 fine-tuned |',
-             '|---|---|---|---|---|---|---|']
+             'top-1 pruned | + BN recalibration | fine-tuned |',
+             '|---|---|---|---|---|---|---|---|']
     order = list(METRICS)
     for key in sorted(groups, key=lambda k: (k[0], k[1], order.index(k[2]))):
         rows = groups[key]
@@ -102,7 +103,8 @@ def table(results):
             return f'{statistics.mean(vals):.2f} ± {sd:.2f}'
         kept = statistics.mean(r['flops_ratio'] for r in rows)
         lines.append(f'| {key[0]:.0%} | {key[1]} | {key[2]} | {len(rows)} | '
-                     f'{kept:.1%} | {fmt("pruned")} | {fmt("finetuned")} |')
+                     f'{kept:.1%} | {fmt("pruned")} | {fmt("recalibrated")} | '
+                     f'{fmt("finetuned")} |')
     return '\n'.join(lines)
 
 
@@ -127,6 +129,7 @@ def main():
             results.append(run_one(args, *key))
             r = results[-1]
             print(f'[{i + 1}/{len(todo)}] {key}: pruned {r["pruned"]:.2f}, '
+                  f'BN recalibrated {r["recalibrated"]:.2f}, '
                   f'fine-tuned {r["finetuned"]:.2f} '
                   f'({time.time() - t0:.0f} s)', flush=True)
             tmp = args.out + '.tmp'
