@@ -77,7 +77,7 @@ class OneShotHook(Hook):
         if rank() != 0:
             return
         self._save_subnet(runner, algo)
-        exported = algo.pruner.export()
+        exported = algo.pruner.export().cpu()  # loadable without a GPU
         save_module(exported, self._path(runner, 'exported'))
         report = self.report(runner, algo, exported)
         write_json(report, self._path(runner, 'report'))

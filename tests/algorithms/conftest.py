@@ -29,8 +29,9 @@ DATA = dict(
 DATA['test'] = DATA['val']
 
 
-def one_shot_cfg(pretrained, **algorithm):
-    """A full train.py config (as text) of a OneShot run."""
+def one_shot_cfg(pretrained, top=None, **algorithm):
+    """A full train.py config (as text) of a OneShot run; ``top``
+    replaces top-level keys."""
     algo = dict(type='OneShot', pretrained=pretrained,
                 architecture=dict(type='MMClsArchitecture', model=MODEL),
                 pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16)),
@@ -52,13 +53,15 @@ def one_shot_cfg(pretrained, **algorithm):
         custom_hooks=[dict(type='OneShotHook', latency_time=0.05)],
         log_level='INFO', dist_params=dict(backend=None), load_from=None,
         resume_from=None, workflow=[('train', 1)])
+    cfg.update(top or {})
     return '\n'.join(f'{k} = {v!r}' for k, v in cfg.items()) + '\n'
 
 
-def write_cfg(folder, pretrained, name='one_shot.py', **algorithm):
+def write_cfg(folder, pretrained, name='one_shot.py', top=None,
+              **algorithm):
     path = osp.join(str(folder), name)
     with open(path, 'w') as f:
-        f.write(one_shot_cfg(pretrained, **algorithm))
+        f.write(one_shot_cfg(pretrained, top, **algorithm))
     return path
 
 

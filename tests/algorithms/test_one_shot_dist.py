@@ -2,6 +2,7 @@
 one subnet, one report."""
 import json
 import os
+import os.path as osp
 import subprocess
 import sys
 
@@ -10,9 +11,17 @@ from conftest import ROOT, write_cfg
 
 
 def test_two_processes(tmp_path, pretrained):
-    cfg = write_cfg(tmp_path, pretrained)
+    # tests/tools/rank_state_hook.py: every rank saves its final state
+    cfg = write_cfg(tmp_path, pretrained, top=dict(
+        custom_imports=dict(imports=['mmrazor_ext', 'rank_state_hook'],
+                            allow_failed_imports=False),
+        custom_hooks=[dict(type='OneShotHook', latency_time=0.05),
+                      dict(type='RankStateHook')]))
     work = tmp_path / 'work'
-    env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
+    env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='',
+               PYTHONPATH=os.pathsep.join(
+                   [osp.join(ROOT, 'tests', 'tools'), ROOT,
+                    os.environ.get('PYTHONPATH', '')]))
     out = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--standalone',
          '--nproc_per_node', '2', 'tools/train.py', cfg, '--launcher',
@@ -28,6 +37,12 @@ def test_two_processes(tmp_path, pretrained):
     keep = state['state_dict']['pruned_keep']
     subnet = json.load(open(work / 'subnet.json'))['subnet']
     assert int(keep.sum()) == sum(len(v) for v in subnet.values())
+    ranks = [torch.load(work / f'rank{r}_final.pth')['state'] for r in (0, 1)]
+    assert torch.equal(ranks[0]['pruned_keep'], ranks[1]['pruned_keep'])
+    assert torch.equal(ranks[0]['pruned_keep'], keep)
+    for name, value in ranks[0].items():  # DDP: identical weights
+        if value.is_floating_point() and 'running' not in name:
+            assert torch.allclose(value, ranks[1][name]), name
     assert 'Distributed: True' in open(
         [str(work / f) for f in os.listdir(work) if f.endswith('.log')][0]
     ).read()
