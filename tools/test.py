@@ -14,13 +14,11 @@ import mmcv
 import numpy as np
 import torch.distributed as dist
 from mmcls.datasets import build_dataloader, build_dataset
-from mmcls.models import build_classifier
 from mmcls.utils import get_root_logger
 from mmcv import DictAction
 from mmcv.runner import get_dist_info, load_state_dict
-from mmrazor.models import build_algorithm
 
-from mmrazor_ext.apis import (UserInputError, check_checkpoint,
+from mmrazor_ext.apis import (UserInputError, build_model, check_checkpoint,
                               check_data_paths, load_config,
                               multi_process_test, setup_device,
                               single_device_test, wrap_model)
@@ -56,6 +54,7 @@ def prepare(args):
         if not osp.isfile(args.subnet):
             raise UserInputError(f'subnet file {args.subnet} not found')
         cfg.algorithm.subnet = args.subnet
+        cfg.algorithm.pretrained = None  # the checkpoint has the weights
     if args.out and osp.splitext(args.out)[1] not in ('.json', '.pkl'):
         raise UserInputError(f'--out {args.out}: use a .json or .pkl file')
     check_data_paths(cfg)
@@ -68,10 +67,7 @@ def prepare(args):
                   **cfg.data.get('test_dataloader', {})}
     loader = build_dataloader(dataset, **loader_cfg)
 
-    if 'algorithm' in cfg:
-        model = build_algorithm(cfg.algorithm)
-    else:
-        model = build_classifier(cfg.model)
+    model = build_model(cfg)
     load_weights(model, ckpt, args.checkpoint)
     return cfg, distributed, dataset, loader, model
 

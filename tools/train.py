@@ -14,12 +14,10 @@ import torch.distributed as dist
 from mmcls import __version__ as mmcls_version
 from mmcls.apis import init_random_seed, set_random_seed
 from mmcls.datasets import build_dataset
-from mmcls.models import build_classifier
 from mmcls.utils import collect_env, get_root_logger
 from mmcv.runner import get_dist_info
-from mmrazor.models import build_algorithm
 
-from mmrazor_ext.apis import (UserInputError, check_checkpoint,
+from mmrazor_ext.apis import (UserInputError, build_model, check_checkpoint,
                               check_data_paths, load_config, setup_device,
                               train_model)
 from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
@@ -65,18 +63,11 @@ def prepare(args):
     return cfg, setup_device(cfg, args.launcher)
 
 
-def build_model(cfg):
-    if 'algorithm' in cfg:
-        model = build_algorithm(cfg.algorithm)
-    else:
-        model = build_classifier(cfg.model)
-    model.init_weights()
-    return model
-
-
 def setup(args):
     cfg, distributed = prepare(args)
-    return cfg, distributed, [build_dataset(cfg.data.train)], build_model(cfg)
+    model = build_model(cfg)
+    model.init_weights()
+    return cfg, distributed, [build_dataset(cfg.data.train)], model
 
 
 def main(argv=None):

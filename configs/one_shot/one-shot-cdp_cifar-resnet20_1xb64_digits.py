@@ -12,8 +12,7 @@ algorithm = dict(
     num_batches=10,  # training batches the feature metric sees
     mode='diff',  # 'uniform', 'diff' (global ranking) or 'nonuni'
     flops_target=0.5,  # fraction of FLOPs removed
-    recalibrate_bn=10,  # BN statistics of the pruned model, 10 batches
-    data={{_base_.data}})
+    recalibrate_bn=10)  # BN statistics of the pruned model, 10 batches
 custom_hooks = [dict(type='OneShotHook', latency_batch_sizes=(1, 64))]
 # fine-tuning
 optimizer = dict(lr=2e-3)

@@ -1,3 +1,4 @@
+from .build import build_model
 from .config_checks import (UserInputError, check_checkpoint,
                             check_data_paths, load_config)
 from .dist_utils import auto_device, init_dist_any_device, setup_device
@@ -5,7 +6,8 @@ from .test import multi_process_test, single_device_test
 from .train import train_model, wrap_model
 
 __all__ = [
-    'UserInputError', 'check_checkpoint', 'check_data_paths', 'load_config',
+    'build_model', 'UserInputError', 'check_checkpoint', 'check_data_paths',
+    'load_config',
     'auto_device', 'init_dist_any_device', 'multi_process_test',
     'setup_device', 'single_device_test', 'train_model', 'wrap_model'
 ]

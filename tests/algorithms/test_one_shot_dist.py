@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import torch
-from conftest import ROOT, write_cfg
+from one_shot_setup import ROOT, write_cfg
 
 
 def test_two_processes(tmp_path, pretrained):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import DATA, MODEL
+from one_shot_setup import DATA, MODEL
 from mmrazor.models import build_algorithm
 
 from mmrazor_ext.apis import UserInputError

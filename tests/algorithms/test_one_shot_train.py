@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import MODEL, ROOT, write_cfg
+from one_shot_setup import MODEL, ROOT, write_cfg
 from mmcls.models import build_classifier
 from mmcv import Config
 from mmcv.runner import load_checkpoint
