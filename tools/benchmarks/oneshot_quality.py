@@ -50,9 +50,7 @@ def parse_args():
 def run_one(args, metric, target, mode, seed):
     from mmcls.apis import set_random_seed
     from mmcls.datasets import build_dataset
-    from mmrazor.models import build_algorithm
-
-    from mmrazor_ext.apis import load_config, train_model
+    from mmrazor_ext.apis import build_model, load_config, train_model
     cfg = load_config(CONFIG)
     metric_cfg = dict(type=METRICS[metric])
     if metric == 'CDP':
@@ -69,7 +67,7 @@ def run_one(args, metric, target, mode, seed):
     cfg.device, cfg.gpu_ids, cfg.seed = 'cpu', range(1), seed
     set_random_seed(seed)
     with contextlib.redirect_stdout(io.StringIO()):
-        algo = build_algorithm(cfg.algorithm)
+        algo = build_model(cfg)
     algo.hook_attached = True  # no report files wanted here
     with tempfile.TemporaryDirectory() as work_dir:
         cfg.work_dir = work_dir
