@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 import torch
 from torch import Tensor, nn
 
-from ..pruners.masks import kept
+from ..pruners.masks import pruned_sides
 
 ParamMasks = List[Tuple[nn.Parameter, Tensor]]
 
@@ -37,10 +37,7 @@ def param_masks(model: nn.Module, layers, keep: Tensor) -> ParamMasks:
     out = []
     for rec in layers.values():
         module = model.get_submodule(rec.name)
-        ko = kept(rec.out_pos, keep) if rec.out_pos is not None else None
-        ki = kept(rec.in_pos, keep) if rec.in_pos is not None else None
-        ko = None if ko is None or bool(ko.all()) else ko
-        ki = None if ki is None or bool(ki.all()) else ki
+        ko, ki = pruned_sides(rec, keep)
         if ko is None and ki is None:
             continue
         if rec.kind in ('conv', 'linear'):

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from .layer_record import LayerRecord
-from .masks import detach_masks, kept
+from .masks import detach_masks, pruned_sides
 
 
 def _param(old, data):
@@ -30,10 +30,7 @@ def prune_model_(model: nn.Module, layers: Dict[str, LayerRecord],
     with torch.no_grad():
         for rec in layers.values():
             m = model.get_submodule(rec.name)
-            ko = kept(rec.out_pos, keep) if rec.out_pos is not None else None
-            ki = kept(rec.in_pos, keep) if rec.in_pos is not None else None
-            ko = None if ko is None or bool(ko.all()) else ko
-            ki = None if ki is None or bool(ki.all()) else ki
+            ko, ki = pruned_sides(rec, keep)
             if ko is None and ki is None:
                 continue
             if rec.kind == 'conv':

@@ -42,6 +42,16 @@ def kept(pos, keep: Tensor):
     return k
 
 
+def pruned_sides(rec: LayerRecord, keep: Tensor):
+    """``(kept outputs, kept inputs)`` of a layer as bool masks, each None
+    where that side of the layer loses no channel."""
+    sides = []
+    for pos in (rec.out_pos, rec.in_pos):
+        k = kept(pos, keep) if pos is not None else None
+        sides.append(None if k is None or bool(k.all()) else k)
+    return tuple(sides)
+
+
 def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
     """Add mask buffers to every layer and hooks where pruning is possible."""
     for rec in layers.values():
