@@ -11,9 +11,7 @@ import os.path as osp
 import torch
 from mmcv import Config
 
-
-class UserInputError(Exception):
-    """Bad input from the command line or a config file."""
+from ..utils import UserInputError
 
 
 def load_config(path, cfg_options=None):
