@@ -1,8 +1,9 @@
 """The part of mmrazor 0.x's ``StructurePruner`` / ``RatioPruner`` interface
 that ``AutoSlim`` and the greedy searcher call, on top of channel spaces.
 
-Widths follow mmrazor's convention: a ratio here is the fraction KEPT, and
-channels are kept from the front (slimmable networks share prefixes).
+Widths are the pruner's ``keep_ratios`` (mmrazor's ``ratios``): fractions
+KEPT, and channels are kept from the front (slimmable networks share
+prefixes).
 """
 import torch
 from mmrazor.models.pruners.utils import SwitchableBatchNorm2d
@@ -13,7 +14,8 @@ from .masks import detach_masks
 
 
 class AutoSlimMixin:
-    """Needs ``channel_spaces``, ``ratios``, ``generator``, ``set_subnet``."""
+    """Needs ``channel_spaces``, ``keep_ratios``, ``generator``,
+    ``set_subnet``."""
 
     def _prefix(self, fraction_kept):
         subnet = {}
@@ -24,26 +26,27 @@ class AutoSlimMixin:
             subnet[sp.name] = list(range(k))
         return subnet
 
-    def _ratio_list(self):
-        if not self.ratios:
-            raise ValueError('this pruner has no `ratios` (width ratios '
-                             'kept) to sample from; set them in its config')
-        return self.ratios
+    def _keep_ratio_list(self):
+        if not self.keep_ratios:
+            raise ValueError('this pruner has no `keep_ratios` (widths '
+                             'kept, alias `ratios`) to sample from; set '
+                             'them in its config')
+        return self.keep_ratios
 
     def sample_subnet(self):
-        """Each space keeps a prefix of a width ratio drawn from ``ratios``."""
-        ratios = self._ratio_list()
+        """Each space keeps a prefix: a width drawn from ``keep_ratios``."""
+        widths = self._keep_ratio_list()
 
         def draw(_sp):
-            i = torch.randint(len(ratios), (1, ), generator=self.generator)
-            return ratios[int(i)]
+            i = torch.randint(len(widths), (1, ), generator=self.generator)
+            return widths[int(i)]
         return self._prefix(draw)
 
     def set_max_channel(self):
         self.set_subnet(self._prefix(lambda sp: 1.0))
 
     def set_min_channel(self):
-        self.set_subnet(self._prefix(lambda sp: self._ratio_list()[0]))
+        self.set_subnet(self._prefix(lambda sp: self._keep_ratio_list()[0]))
 
     def export_subnet(self):
         """``{layer: {in_channels, out_channels, raw_*}}`` of the current

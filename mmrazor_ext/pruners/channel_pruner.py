@@ -26,15 +26,19 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
     """Channel pruner driven by importance scores.
 
     A ``ratio`` is the fraction of a space's channels REMOVED (0.3 keeps
-    70%). A subnet is ``{space_name: sorted kept channel indices}``.
+    70%); only ``keep_ratios`` (AutoSlim's widths) count channels KEPT.
+    A subnet is ``{space_name: sorted kept channel indices}``.
 
     Args:
         input_shape: ``(C, H, W)`` of the dummy input used for tracing;
             FLOPs are counted at this size.
         min_channels: fewest channels (units) any space keeps, >= 1.
         divisor: kept counts are rounded to a multiple of it (e.g. 8).
-        ratios: width ratios (fraction KEPT, mmrazor's ``RatioPruner``
-            meaning) that ``sample_subnet`` draws from, for ``AutoSlim``.
+        keep_ratios: widths, as the fraction of each space's channels
+            KEPT, that ``sample_subnet`` draws from, for ``AutoSlim``.
+        ratios: alias of ``keep_ratios`` under the name mmrazor's
+            ``RatioPruner`` gives it, so an AutoSlim config works
+            unchanged; passing both is an error.
         except_start_keys: spaces with a producer whose name starts with one
             of these are never pruned.
         seed: seed of the generator used by ``sample_subnet``.
@@ -50,9 +54,11 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
     """
 
     def __init__(self, input_shape=(3, 224, 224), min_channels: int = 1,
-                 divisor: int = 1, ratios: Optional[Sequence[float]] = None,
+                 divisor: int = 1,
+                 keep_ratios: Optional[Sequence[float]] = None,
                  except_start_keys: Optional[Sequence[str]] = None,
-                 seed: Optional[int] = None, init_cfg=None):
+                 seed: Optional[int] = None, init_cfg=None,
+                 ratios: Optional[Sequence[float]] = None):
         super().__init__(init_cfg)
         if int(min_channels) < 1:
             raise ValueError(f'min_channels must be >= 1, got {min_channels}')
@@ -61,7 +67,13 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
         self.input_shape = tuple(input_shape)
         self.min_channels = int(min_channels)
         self.divisor = int(divisor)
-        self.ratios = sorted(ratios) if ratios is not None else None
+        if ratios is not None:
+            if keep_ratios is not None:
+                raise ValueError('give keep_ratios or its alias ratios, '
+                                 'not both')
+            keep_ratios = ratios
+        self.keep_ratios = sorted(keep_ratios) \
+            if keep_ratios is not None else None
         self.except_start_keys = list(except_start_keys or [])
         self.generator = torch.Generator()
         if seed is not None:

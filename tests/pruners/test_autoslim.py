@@ -1,8 +1,11 @@
 """mmrazor's AutoSlim runs with ChannelPruner in place of RatioPruner."""
+import pytest
 import torch
-from mmrazor.models.builder import build_algorithm
+from mmrazor.models.builder import build_algorithm, build_pruner
 
 import mmrazor_ext  # noqa: F401
+
+WIDTHS = (2 / 12, 4 / 12, 6 / 12, 8 / 12, 10 / 12, 1.0)
 
 
 def test_autoslim_train_step():
@@ -16,7 +19,7 @@ def test_autoslim_train_step():
         type='AutoSlim',
         architecture=dict(type='MMClsArchitecture', model=model),
         pruner=dict(type='ChannelPruner', input_shape=(3, 32, 32),
-                    ratios=(2 / 12, 4 / 12, 6 / 12, 8 / 12, 10 / 12, 1.0)),
+                    keep_ratios=WIDTHS),
         retraining=False, bn_training_mode=True, input_shape=None))
     opt = torch.optim.SGD(algo.parameters(), lr=0.01)
     data = dict(img=torch.randn(2, 3, 32, 32), gt_label=torch.tensor([1, 2]))
@@ -32,3 +35,23 @@ def test_autoslim_train_step():
     cfg = algo.pruner.export_subnet()
     assert any(c.get('out_channels', 0) < c.get('raw_out_channels', 0)
                for c in cfg.values())
+
+
+def test_ratios_is_an_alias_of_keep_ratios():
+    """mmrazor's ``RatioPruner`` key ``ratios`` still works: widths KEPT."""
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 12, 3),
+                                torch.nn.BatchNorm2d(12), torch.nn.ReLU(),
+                                torch.nn.Conv2d(12, 4, 1))
+    widths = {}
+    for key in ('keep_ratios', 'ratios'):
+        pruner = build_pruner(dict(type='ChannelPruner',
+                                   input_shape=(3, 8, 8),
+                                   **{key: (1.0, 0.25)}))
+        assert pruner.keep_ratios == [0.25, 1.0]
+        pruner.prepare_from_supernet(model)
+        pruner.set_min_channel()
+        widths[key] = pruner.export_subnet()['0']['out_channels']
+    assert widths == {'keep_ratios': 3, 'ratios': 3}  # 25% of 12 kept
+    with pytest.raises(ValueError, match='not both'):
+        build_pruner(dict(type='ChannelPruner', ratios=(0.5, 1.0),
+                          keep_ratios=(0.5, 1.0)))
