@@ -4,7 +4,7 @@ Importing the package (or naming it in a config's ``custom_imports``)
 registers its backbones, datasets, hooks, metrics, pruners and algorithms
 into the mmcls / mmrazor registries.
 """
-from . import apis, core, datasets, metrics, models  # noqa: F401
+from . import apis, core, datasets, engine, metrics, models  # noqa: F401
 from . import algorithms  # noqa: F401
 from . import pruners  # noqa: F401
 from .registry import METRICS  # noqa: F401

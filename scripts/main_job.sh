@@ -36,7 +36,7 @@ echo "== 2/2 CDP pruning to 50% FLOPs + fine-tuning -> ${PRUNE_DIR}"
 
 "${PYTHON}" - "${PRUNE_DIR}" <<'PY'
 import json, os.path as osp, sys
-from mmrazor_ext.algorithms.report import format_table
+from mmrazor_ext.engine import format_table
 work = sys.argv[1]
 report = json.load(open(osp.join(work, 'oneshot_report.json')))
 print('\n== report (val accuracy in %)\n' + format_table(report))

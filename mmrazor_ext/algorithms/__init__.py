@@ -1,5 +1,5 @@
-"""Algorithms (mmrazor ALGORITHMS) and their runner hooks."""
+"""Algorithms (mmrazor ALGORITHMS); their runner hook is in ``engine/``."""
+from .base_pruning_algorithm import BasePruningAlgorithm
 from .one_shot_algorithm import OneShotAlgorithm
-from .one_shot_hook import OneShotHook
 
-__all__ = ['OneShotAlgorithm', 'OneShotHook']
+__all__ = ['BasePruningAlgorithm', 'OneShotAlgorithm']

@@ -2,7 +2,7 @@ from .build import build_model
 from .config_checks import (UserInputError, check_checkpoint,
                             check_data_paths, load_config)
 from .dist_utils import auto_device, init_dist_any_device, setup_device
-from .test import multi_process_test, single_device_test
+from ..engine.test_loops import multi_process_test, single_device_test
 from .train import train_model, wrap_model
 
 __all__ = [

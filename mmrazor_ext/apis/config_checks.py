@@ -11,7 +11,7 @@ import os.path as osp
 import torch
 from mmcv import Config
 
-from ..utils import UserInputError
+from ..utils import UserInputError, check_checkpoint  # noqa: F401
 
 
 def load_config(path, cfg_options=None):
@@ -118,18 +118,3 @@ def check_data_paths(cfg):
                 if value and not osp.exists(osp.expanduser(value)):
                     raise UserInputError(
                         f'data path not found: data.{split}.{key}={value}')
-
-
-def check_checkpoint(path, what):
-    """The checkpoint exists and torch can read it."""
-    if not osp.isfile(path):
-        raise UserInputError(f'{what} checkpoint {path} not found')
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e:
-        raise UserInputError(f'{what} checkpoint {path} is corrupt or not a '
-                             f'torch checkpoint ({type(e).__name__})') from e
-    if not isinstance(ckpt, dict):
-        raise UserInputError(f'{what} checkpoint {path} holds a '
-                             f'{type(ckpt).__name__}, not a state dict')
-    return ckpt

@@ -7,7 +7,7 @@ from mmcv.runner import DistSamplerSeedHook, build_runner
 from mmrazor.core.optimizer import build_optimizers
 
 from ..core import AnyDeviceDistributedDataParallel
-from .test import multi_process_test, single_device_test
+from ..engine.test_loops import multi_process_test, single_device_test
 
 _LOADER_KEYS = ('train', 'val', 'test', 'train_dataloader', 'val_dataloader',
                 'test_dataloader')
@@ -68,6 +68,12 @@ def train_model(model, datasets, cfg, distributed=False, validate=True,
     data_loaders = [build_dataloader(ds, **train_loader_cfg)
                     for ds in datasets]
 
+    # a pruned checkpoint first gives the model its structure (subnet,
+    # physically pruned layers), so the optimizer and DDP see final shapes
+    start_from = cfg.get('resume_from') or cfg.get('load_from')
+    if start_from and hasattr(model, 'load_structure'):
+        ckpt = torch.load(start_from, map_location='cpu', weights_only=False)
+        model.load_structure(ckpt.get('state_dict', ckpt))
     model = wrap_model(model, cfg.device, distributed,
                        cfg.get('find_unused_parameters', False))
     optimizer = build_optimizers(model, cfg.optimizer)

@@ -1,4 +1,5 @@
-from .any_device_ddp import AnyDeviceDistributedDataParallel
+from .any_device_ddp import AnyDeviceDistributedDataParallel, rewrap_model
 from .safe_epoch_runner import SafeEpochBasedRunner
 
-__all__ = ['AnyDeviceDistributedDataParallel', 'SafeEpochBasedRunner']
+__all__ = ['AnyDeviceDistributedDataParallel', 'SafeEpochBasedRunner',
+           'rewrap_model']

@@ -42,3 +42,18 @@ class AnyDeviceDistributedDataParallel(DistributedDataParallel):
     def val_step(self, *inputs, **kwargs):
         with torch.no_grad():
             return self._run_step('val_step', *inputs, **kwargs)
+
+
+def rewrap_model(wrapper):
+    """A new wrapper of the same kind and settings around
+    ``wrapper.module``, after the module's parameters were replaced (a
+    pruned architecture): DDP registers its gradient hooks and buckets on
+    the parameters it was built with. A collective under DDP (call it on
+    every rank); data-parallel wrappers and bare modules are returned as
+    they are."""
+    if not isinstance(wrapper, DistributedDataParallel):
+        return wrapper
+    return type(wrapper)(
+        wrapper.module, device_ids=wrapper.device_ids,
+        broadcast_buffers=wrapper.broadcast_buffers,
+        find_unused_parameters=wrapper.find_unused_parameters)

@@ -12,10 +12,11 @@ from ..metrics import build_metric
 from . import sampling
 from .autoslim_mixin import AutoSlimMixin
 from .channel_space import ChannelSpace, build_channel_spaces
-from .export import export_pruned_model
+from .export import export_pruned_model, parameter_slices
 from .flops import count_flops_params
 from .graph_tracer import GraphTracer
 from .masks import attach_masks, set_masks
+from .param_masks import ParamMasks, param_masks
 from .subnet_io import check_subnet, load_subnet, save_subnet
 
 Subnet = Dict[str, List[int]]
@@ -316,8 +317,35 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
 
     def get_subnet(self) -> Subnet:
         """The subnet currently applied."""
-        return {sp.name: self.keep[sp.offset:sp.offset + sp.num_channels]
+        return self.subnet_from_keep(self.keep)
+
+    def keep_vector(self, subnet=None) -> Tensor:
+        """The subnet applied (or ``subnet``) as one bool per prunable
+        unit: a fixed-length tensor, e.g. to carry in a state dict."""
+        return (self.keep if subnet is None else
+                self._keep_from(subnet)).clone()
+
+    def subnet_from_keep(self, keep: Tensor) -> Subnet:
+        """``{space: kept indices}`` of a :meth:`keep_vector`."""
+        keep = keep.cpu().bool()
+        if keep.numel() != self.num_units:
+            raise ValueError(f'keep vector has {keep.numel()} entries, this '
+                             f'model has {self.num_units} prunable units')
+        return {sp.name: keep[sp.offset:sp.offset + sp.num_channels]
                 .nonzero().flatten().tolist() for sp in self.prunable_spaces}
+
+    def param_masks(self) -> ParamMasks:
+        """``(parameter, 0/1 mask)`` for every parameter of the model that
+        touches a pruned channel of the subnet applied (for
+        :func:`zero_pruned_`: masked training with pruned weights held at
+        zero)."""
+        return param_masks(self.model, self.layers, self.keep)
+
+    def parameter_slices(self, subnet=None) -> Dict[str, tuple]:
+        """Per parameter name of the model, the indices kept along each
+        dimension by :meth:`export` (see ``export.parameter_slices``)."""
+        keep = self.keep if subnet is None else self._keep_from(subnet)
+        return parameter_slices(self.layers, keep)
 
     def save_subnet(self, subnet: Subnet, path: str) -> None:
         save_subnet(check_subnet(self._as_indices(subnet), self._sizes()),

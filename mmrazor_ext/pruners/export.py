@@ -4,7 +4,7 @@ Kept channels may be any indices; weights are sliced on both sides, norm
 parameters and running statistics along with them.
 """
 import copy
-from typing import Dict
+from typing import Dict, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -95,3 +95,41 @@ def export_pruned_model(model: nn.Module, layers: Dict[str, LayerRecord],
     out = copy.deepcopy(model)
     detach_masks(out)
     return prune_model_(out, layers, keep)
+
+
+def parameter_slices(layers: Dict[str, LayerRecord],
+                     keep: Tensor) -> Dict[str, Tuple]:
+    """How :func:`prune_model_` slices each parameter: ``{param name
+    (relative to the model): (kept indices along dim 0 or None, along
+    dim 1 or None)}``, for parameters that lose entries. Optimizer state
+    (momentum, Adam moments) is sliced the same way when training moves to
+    the exported model."""
+    out = {}
+
+    def idx(k):
+        return None if k is None else k.nonzero().flatten()
+
+    for rec in layers.values():
+        ko, ki = pruned_sides(rec, keep)
+        if ko is None and ki is None:
+            continue
+        if rec.kind == 'conv' and rec.tied:
+            k = idx(ko if ko is not None else ki)
+            out[f'{rec.name}.weight'] = (k, None)
+            out[f'{rec.name}.bias'] = (k, None)
+        elif rec.kind in ('conv', 'linear'):
+            out[f'{rec.name}.weight'] = (idx(ko), idx(ki))
+            if ko is not None:
+                out[f'{rec.name}.bias'] = (idx(ko), None)
+        elif ko is not None:
+            out[f'{rec.name}.weight'] = (idx(ko), None)
+            out[f'{rec.name}.bias'] = (idx(ko), None)
+    return out
+
+
+def slice_tensor(t: Tensor, slices) -> Tensor:
+    """``t`` restricted to ``slices`` (see :func:`parameter_slices`)."""
+    for dim, k in enumerate(slices):
+        if k is not None:
+            t = t.index_select(dim, k.to(t.device))
+    return t

@@ -1,8 +1,9 @@
 """Small helpers every layer may use: the user-error type, atomic file
 writes, distributed-run queries."""
+from .checkpoint import check_checkpoint
 from .dist import broadcast_object, is_distributed, rank
 from .errors import UserInputError
 from .file_io import atomic_write, save_module, write_json
 
-__all__ = ['UserInputError', 'atomic_write', 'write_json', 'save_module',
+__all__ = ['UserInputError', 'check_checkpoint', 'atomic_write', 'write_json', 'save_module',
            'is_distributed', 'rank', 'broadcast_object']

@@ -1,4 +1,5 @@
-"""OneShot at build time and under optimizer updates."""
+"""OneShot built, pruned and trained by hand (no runner): masks held under
+optimizer updates, the state dict, settings checks."""
 import numpy as np
 import pytest
 import torch
@@ -8,13 +9,31 @@ from mmrazor.models import build_algorithm
 from mmrazor_ext.apis import UserInputError
 
 
-def build(pretrained=None, **kwargs):
+def build(pretrained=None, prune=True, **kwargs):
+    """A OneShot algorithm, pruned by its first step unless ``prune`` is
+    False (building alone never prunes)."""
     cfg = dict(type='OneShot', pretrained=pretrained,
                architecture=dict(type='MMClsArchitecture', model=MODEL),
                pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16)),
                metric='L1Metric', mode='uniform', ratio=0.5, evaluate=False)
     cfg.update(kwargs)
-    return build_algorithm(cfg)
+    algo = build_algorithm(cfg)
+    if prune:
+        algo.prune_step(0)
+    return algo
+
+
+def test_building_does_no_work(monkeypatch):
+    from mmrazor_ext.algorithms import BasePruningAlgorithm
+
+    def fail(*args, **kwargs):
+        raise AssertionError('scored or evaluated while building')
+    monkeypatch.setattr(BasePruningAlgorithm, 'scores', fail)
+    monkeypatch.setattr(BasePruningAlgorithm, 'evaluate_val', fail)
+    algo = build(prune=False, metric=dict(type='CDPMetric', num_classes=10),
+                 data=DATA, evaluate=True, recalibrate_bn=1)
+    assert bool(algo.pruned_keep.all()) and int(algo.steps_done) == 0
+    assert not algo.masks and 'before_pruning' not in algo.record
 
 
 def pruned_values(algo):
@@ -54,6 +73,7 @@ def test_pruned_params_stay_zero(name):
     # without the optimizer: its momentum / moments of the pruned entries
     # are left non-zero, and only the step hook keeps them from moving
     algo.apply_subnet(algo.pruner.sample_subnet_uniform(0.5))
+    assert algo.masks
     before = [p.detach().clone() for p in algo.parameters()]
     for _ in range(3):
         out = algo.train_step(batch(), opt)
@@ -91,7 +111,8 @@ def test_state_dict_carries_the_subnet():
     torch.manual_seed(0)
     algo = build(ratio=0.5)
     state = algo.state_dict()
-    other = build(metric=dict(type='RandomMetric', seed=3), ratio=0.25)
+    other = build(metric=dict(type='RandomMetric', seed=3), ratio=0.25,
+                  prune=False)
     assert other.pruner.get_subnet() != algo.pruner.get_subnet()
     other.load_state_dict(state)
     assert other.pruner.get_subnet() == algo.pruner.get_subnet()
@@ -121,7 +142,7 @@ def test_nonuni_and_flops_modes():
 ])
 def test_bad_settings(kwargs, match):
     with pytest.raises(UserInputError, match=match):
-        build(**kwargs)
+        build(prune=False, **kwargs)
 
 
 def test_feature_metric_and_bn_recalibration():

@@ -1,24 +1,35 @@
-"""OneShotHook: the runner's side of the OneShot algorithm."""
+"""PruningHook: the runner's side of every pruning algorithm."""
 import os.path as osp
 import time
 
 from mmcv.parallel import is_module_wrapper
 from mmcv.runner import HOOKS, Hook
 
-from .evaluation import cpu_latency, rank
-from .report import format_table, save_module, write_json
+from ..core import rewrap_model
+from ..utils import rank, save_module, write_json
+from .latency import cpu_latency
+from .report import format_table
+
+RECORD_KEY = 'pruning_record'  # in runner.meta['hook_msgs'], so in ckpts
 
 
 @HOOKS.register_module()
-class OneShotHook(Hook):
-    """Later prune steps, the subnet JSON, the exported model and the
-    report of a :class:`OneShotAlgorithm` run.
+class PruningHook(Hook):
+    """Runs a pruning algorithm's steps from the runner and writes what
+    the run leaves behind.
 
-    Files in ``work_dir`` (rank 0, written atomically): ``subnet`` (updated
-    at every prune step, so a resumed run and ``tools/test.py --subnet``
-    find it beside the checkpoints), ``exported`` (``torch.save`` of the
-    physically pruned classifier) and ``report`` (JSON; its table goes to
-    the log).
+    - At the start of each epoch listed by the algorithm's
+      ``step_epochs()``: a prune step (score, choose, mask). After the last
+      one, unless the algorithm fine-tunes ``'masked'``, training moves to
+      the physically pruned model: the optimizer follows it (state sliced)
+      and a DDP wrapper is rebuilt on every rank.
+    - Files in ``work_dir`` (rank 0, written atomically): ``subnet``
+      (updated at every prune step, beside the checkpoints), ``exported``
+      (``torch.save`` of the physically pruned classifier, with
+      ``tools/test.py``'s and the checkpoints' weights) and ``report``
+      (JSON; its table goes to the log).
+    - The algorithm's record (accuracy per stage, steps) travels in the
+      checkpoints' ``meta``, so a resumed run reports every stage.
 
     Args:
         subnet (str): File name of the subnet JSON.
@@ -31,7 +42,7 @@ class OneShotHook(Hook):
     """
 
     def __init__(self, subnet='subnet.json', exported='pruned_model.pth',
-                 report='oneshot_report.json', latency_batch_sizes=(1, ),
+                 report='pruning_report.json', latency_batch_sizes=(1, ),
                  latency_time=0.5):
         self.names = dict(subnet=subnet, exported=exported, report=report)
         self.latency_batch_sizes = tuple(latency_batch_sizes)
@@ -53,35 +64,54 @@ class OneShotHook(Hook):
     def before_run(self, runner):
         algo = self.algorithm(runner)
         algo.hook_attached = True
+        saved = ((runner.meta or {}).get('hook_msgs') or {}).get(RECORD_KEY)
+        if saved:  # resumed: the stages measured before
+            algo.record.update(saved)
         self._save_subnet(runner, algo)
         flops = algo.pruner.flops_params(algo.pruner.get_subnet())[0]
         runner.logger.info(
-            f'OneShot: {int(algo.steps_done)}/{algo.num_steps} prune steps '
-            f'done, FLOPs {flops / algo.full_flops:.1%} of the unpruned '
-            f'model; build-time record: {algo.record}')
+            f'{algo.NAME}: {int(algo.steps_done)}/{algo.num_steps} prune '
+            f'steps done, FLOPs {flops / algo.full_flops:.1%} of the '
+            'unpruned model, training the '
+            f'{"physically pruned" if algo.is_exported else "masked"} model')
 
     def before_train_epoch(self, runner):
         algo = self.algorithm(runner)
+        epochs = algo.step_epochs()
         step = int(algo.steps_done)
-        if step < algo.num_steps and \
-                runner.epoch >= step * algo.step_interval:
+        if step < len(epochs) and runner.epoch >= epochs[step]:
             algo.prune_step(step, runner.optimizer)
             self._save_subnet(runner, algo)
-            runner.logger.info(f'OneShot: prune step {step + 1}: '
-                               f'{algo.record["steps"][-1]}')
+            if runner.meta is not None:
+                runner.meta.setdefault('hook_msgs', {})[RECORD_KEY] = \
+                    algo.record
+        if int(algo.steps_done) == len(epochs) and not algo.is_exported \
+                and algo.finetune == 'pruned':
+            self.switch(runner, algo)
+
+    def switch(self, runner, algo):
+        """Move training to the physically pruned model."""
+        before = sum(p.numel() for p in algo.parameters())
+        algo.switch_to_pruned(runner.optimizer)
+        runner.model = rewrap_model(runner.model)
+        runner.model.train()
+        after = sum(p.numel() for p in algo.parameters())
+        runner.logger.info(f'{algo.NAME}: fine-tuning continues on the '
+                           f'physically pruned model ({before} -> {after} '
+                           'trained parameters)')
 
     def after_run(self, runner):
         algo = self.algorithm(runner)
-        if algo.data is not None:
+        if algo.data is not None and algo.do_evaluate:
             algo.record['after_finetune'] = algo.evaluate_val()
         if rank() != 0:
             return
         self._save_subnet(runner, algo)
-        exported = algo.pruner.export().cpu()  # loadable without a GPU
+        exported = algo.export_model()
         save_module(exported, self._path(runner, 'exported'))
         report = self.report(runner, algo, exported)
         write_json(report, self._path(runner, 'report'))
-        runner.logger.info('OneShot report (val accuracy in %):\n' +
+        runner.logger.info(f'{algo.NAME} report (val accuracy in %):\n' +
                            format_table(report) + '\nfiles in ' +
                            f'{runner.work_dir}: {report["files"]}')
 
@@ -99,13 +129,11 @@ class OneShotHook(Hook):
             if osp.exists(latest) else None
         rec = algo.record
         return dict(
-            metric=algo.metric, mode=algo.mode,
-            flops_target=algo.flops_target, ratio=algo.ratio,
+            algorithm=algo.NAME, **algo.report_fields(),
             num_steps=algo.num_steps, pretrained=rec.get('pretrained'),
-            subnet_file=rec.get('subnet_file'),
-            accuracy={k: rec.get(k) for k in
-                      ('before_pruning', 'after_pruning',
-                       'after_recalibration', 'after_finetune')
+            subnet_file=rec.get('subnet_file'), finetune=algo.finetune,
+            stages=[list(s) for s in algo.STAGES],
+            accuracy={k: rec.get(k) for k, _ in algo.STAGES
                       if k != 'after_recalibration' or k in rec},
             flops=dict(unpruned=algo.full_flops, pruned=flops,
                        ratio=flops / algo.full_flops),
@@ -117,3 +145,12 @@ class OneShotHook(Hook):
             files=dict(checkpoint=checkpoint, subnet=self.names['subnet'],
                        exported=self.names['exported'],
                        report=self.names['report']))
+
+
+@HOOKS.register_module()
+class OneShotHook(PruningHook):
+    """:class:`PruningHook` writing ``oneshot_report.json`` (the name
+    OneShot configs and scripts use)."""
+
+    def __init__(self, report='oneshot_report.json', **kwargs):
+        super().__init__(report=report, **kwargs)

@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 import torch
 from torch import Tensor, nn
 
-from ..pruners.masks import pruned_sides
+from .masks import pruned_sides
 
 ParamMasks = List[Tuple[nn.Parameter, Tensor]]
 

@@ -1,0 +1,339 @@
+"""BasePruningAlgorithm: what every pruning algorithm shares.
+
+A subclass decides *which* subnet to prune to (``choose_subnet``) and
+*when* (``step_epochs``); this class loads the trained model, scores
+channels through the Pruner and a Metric, applies subnets, keeps pruned
+weights at zero while the masked model trains, moves training to the
+physically pruned model after the last step, carries the subnet in the
+state dict and evaluates. ``PruningHook`` (``engine/``) runs the steps
+from the runner. Contract in docs/algorithms.md.
+"""
+from typing import List, Optional, Union
+
+import numpy as np
+import torch
+from mmcv.utils import print_log
+from mmrazor.models.algorithms.base import BaseAlgorithm
+
+from ..engine import (DEFAULT_STAGES, build_loader, evaluate,
+                      move_optimizer_, recalibrate_bn)
+from ..metrics import build_metric, collect_statistics
+from ..pruners import slice_tensor
+from ..pruners.param_masks import zero_pruned_
+from ..utils import UserInputError, broadcast_object
+from .pretrained import load_pretrained, scoped_architecture
+
+FINETUNE = ('pruned', 'masked')
+
+
+def _drop_non_persistent(module, state, prefix, local_metadata):
+    """mmcv's checkpoint writer keeps non-persistent buffers (for BN's
+    sake); the pruner's mask buffers are rebuilt from ``pruned_keep``, so
+    they stay out of checkpoints, which then load strictly."""
+    for name, sub in module.named_modules(prefix=prefix.rstrip('.')):
+        for buf in sub._non_persistent_buffers_set:
+            state.pop(f'{name}.{buf}' if name else buf, None)
+
+
+class BasePruningAlgorithm(BaseAlgorithm):
+    """Base of the pruning algorithms (mmrazor ``BaseAlgorithm``).
+
+    Building one is cheap: settings are checked (one-line
+    :class:`UserInputError`), ``pretrained`` is loaded, nothing is scored
+    or evaluated. Prune steps run when training starts.
+
+    State dict: ``pruned_keep`` (one bool per prunable unit: the subnet),
+    ``steps_done`` and ``pruned_exported`` (1 once training moved to the
+    physically pruned model, whose weights the checkpoint then holds).
+    Loading a checkpoint (``--resume-from``, ``load_from``,
+    ``tools/test.py``) first rebuilds that structure, then loads strictly.
+
+    Args:
+        architecture (dict): mmrazor architecture around an mmcls model.
+        pruner (dict): ``ChannelPruner`` config.
+        pretrained (str, optional): Checkpoint of the trained classifier.
+        metric (str | dict): Importance metric (``mmrazor_ext.metrics``).
+        num_batches (int): Training batches seen by feature metrics.
+        subnet (str, optional): Subnet JSON applied at build time instead
+            of pruning (e.g. ``tools/test.py --subnet``).
+        data (dict, optional): The ``data`` config (``train`` for feature
+            metrics and BN recalibration, ``val`` for evaluation).
+        evaluate (bool): Measure val accuracy around each prune step.
+        recalibrate_bn (int): Re-estimate BatchNorm statistics on this many
+            training batches after each prune step (0: keep them).
+        finetune (str): ``'pruned'``: after the last prune step training
+            continues on the physically pruned model (its cost);
+            ``'masked'``: on the full-width model with masks.
+        seed (int): Seed of the scoring / recalibration loaders.
+    """
+
+    #: Report rows (accuracy stages), in order: ``(record key, label)``.
+    STAGES = DEFAULT_STAGES
+    #: Name in messages and logs.
+    NAME = 'Pruning'
+
+    def __init__(self, architecture, pruner, pretrained: Optional[str] = None,
+                 metric: Union[str, dict] = 'L1Metric', num_batches: int = 20,
+                 subnet: Optional[str] = None, data: Optional[dict] = None,
+                 evaluate: bool = True, recalibrate_bn: int = 0,
+                 finetune: str = 'pruned', seed: int = 0, init_cfg=None):
+        super().__init__(architecture=scoped_architecture(architecture),
+                         pruner=pruner, init_cfg=init_cfg)
+        self.metric, self.num_batches = metric, num_batches
+        self.data, self.do_evaluate, self.seed = data, evaluate, seed
+        self.recalibrate_bn = int(recalibrate_bn)
+        self.finetune = finetune
+        self.register_buffer('pruned_keep', self.pruner.keep_vector())
+        self.register_buffer('steps_done', torch.tensor(0))
+        self.register_buffer('pruned_exported', torch.tensor(False))
+        self._register_state_dict_hook(_drop_non_persistent)
+        self.record = dict(pretrained=pretrained, subnet_file=subnet,
+                           steps=[])
+        self.masks = []
+        self._held = set()
+        self.hook_attached = False
+        self.full_flops, self.full_params = self.pruner.flops_params(None)
+        self.check_settings()
+        if pretrained is not None:
+            load_pretrained(self.architecture.model, pretrained)
+        if subnet is not None:
+            self.apply_subnet(self.read_subnet(subnet))
+            self.steps_done.fill_(len(self.step_epochs()))
+
+    # ------------------------------------------------ for subclasses
+    def step_epochs(self) -> List[int]:
+        """Epochs at whose start a prune step runs (``[0]``: once)."""
+        return [0]
+
+    def choose_subnet(self, step: int, scores):
+        """The subnet of prune step ``step`` (0-based) from per-space
+        ``scores``; units pruned by earlier steps score lowest."""
+        raise NotImplementedError
+
+    def report_fields(self) -> dict:
+        """Settings of this algorithm shown in its report."""
+        return dict(metric=self.metric)
+
+    def check_settings(self) -> None:
+        """Cheap checks of the settings; raise :class:`UserInputError`."""
+        if self.finetune not in FINETUNE:
+            raise UserInputError(f'{self.NAME} finetune={self.finetune!r} '
+                                 f'is not one of {FINETUNE}')
+        try:
+            metric = build_metric(self.metric)
+        except (KeyError, TypeError, ValueError) as e:
+            raise UserInputError(f'{self.NAME} metric {self.metric!r}: '
+                                 f'{e}') from e
+        if metric.input_kind == 'feature' and self.data is None:
+            raise UserInputError(f'{type(metric).__name__} scores features: '
+                                 f'{self.NAME} needs data=dict(train=...)')
+
+    # ------------------------------------------------ state
+    @property
+    def num_steps(self) -> int:
+        return len(self.step_epochs())
+
+    @property
+    def is_exported(self) -> bool:
+        """Training runs on the physically pruned model."""
+        return bool(self.pruned_exported)
+
+    def say(self, msg: str) -> None:
+        print_log(f'{self.NAME}: {msg}', logger='mmcls')
+
+    def read_subnet(self, path: str):
+        try:
+            return self.pruner.load_subnet(path)
+        except FileNotFoundError as e:
+            raise UserInputError(f'subnet file {path} not found') from e
+        except (TypeError, ValueError, KeyError) as e:
+            raise UserInputError(f'subnet {path}: {e}') from e
+
+    def init_weights(self):
+        """Nothing to do: the weights come from ``pretrained`` or a
+        checkpoint, and must not be re-initialised."""
+
+    # ------------------------------------------------ scoring and pruning
+    def scores(self):
+        """Per-space channel scores of the model as it is now."""
+        metric = build_metric(self.metric)
+        if metric.input_kind != 'feature':
+            return self.pruner.get_metric_local(metric)
+        collectors = self.seeded(
+            collect_statistics, self.architecture.model, metric,
+            build_loader(self.data, 'train', self.seed),
+            layers=self.pruner.feature_layer_names(),
+            num_batches=self.num_batches)
+        return self.pruner.get_metric_local(metric, collectors)
+
+    def seeded(self, fn, *args, **kwargs):
+        """``fn`` on the same training batches whatever ran before."""
+        np_state = np.random.get_state()  # mmcls augments use numpy
+        with torch.random.fork_rng():
+            torch.manual_seed(self.seed)
+            np.random.seed(self.seed)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                np.random.set_state(np_state)
+
+    def prune_step(self, step: int, optimizer=None):
+        """Score, choose and apply prune step ``step`` (0-based); units
+        pruned by earlier steps stay pruned. A collective when
+        distributed (every rank takes rank 0's subnet)."""
+        import time
+        t0 = time.time()
+        evaluating = self.do_evaluate and self.data is not None
+        if step == 0 and evaluating:
+            self.record['before_pruning'] = self.evaluate_val()
+        self.say(f'step {step + 1}/{self.num_steps}: scoring channels with '
+                 f'{self.metric}...')
+        scores = self.scores()
+        keep = self.pruned_keep.cpu()
+        before = self.pruner.subnet_from_keep(keep)
+        if step > 0:  # already pruned units rank lowest
+            for name, kept in before.items():
+                s = scores[name].clone()
+                low = -(s.abs().max() * (1 + 1e-6) + 1e-12)
+                mask = torch.ones_like(s, dtype=torch.bool)
+                mask[kept] = False
+                s[mask] = low
+                scores[name] = s
+        subnet = broadcast_object(self.choose_subnet(step, scores))
+        if step > 0:
+            subnet = {n: sorted(set(v) & set(before[n]))
+                      for n, v in subnet.items()}
+        self.apply_subnet(subnet, optimizer)
+        self.steps_done.fill_(step + 1)
+        flops, params = self.pruner.flops_params(subnet)
+        entry = dict(step=step + 1, flops=flops, params=params)
+        if evaluating:
+            entry['accuracy'] = self.evaluate_val()
+            self.record['after_pruning'] = entry['accuracy']
+        if self.recalibrate_bn > 0:
+            self.seeded(recalibrate_bn, self.architecture.model,
+                        build_loader(self.data, 'train', self.seed),
+                        self.recalibrate_bn)
+            if evaluating:
+                entry['accuracy_bn'] = self.evaluate_val()
+                self.record['after_recalibration'] = entry['accuracy_bn']
+        entry['seconds'] = round(time.time() - t0, 2)
+        self.record['steps'].append(entry)
+        acc = ''.join(f', val top-1 {entry[k]["top-1"]:.2f}{what}'
+                      for k, what in (('accuracy', ''),
+                                      ('accuracy_bn', ' after BN '
+                                       'recalibration')) if k in entry)
+        self.say(f'step {step + 1}: FLOPs {flops / self.full_flops:.1%} of '
+                 f'the unpruned model, params {params / self.full_params:.1%}'
+                 f'{acc} ({entry["seconds"]} s)')
+        return subnet
+
+    def apply_subnet(self, subnet, optimizer=None) -> None:
+        """Set the masks of ``subnet`` and zero the pruned parameters (and
+        their state in ``optimizer``)."""
+        if self.is_exported:
+            raise RuntimeError(f'{self.NAME}: the model is already '
+                               'physically pruned; its subnet is fixed')
+        self.pruner.set_subnet(subnet)
+        self.pruned_keep.copy_(self.pruner.keep_vector())
+        self.masks = self.pruner.param_masks()
+        zero_pruned_(self.masks, optimizer)
+
+    # ------------------------------------------------ the physical model
+    def switch_to_pruned(self, optimizer=None) -> None:
+        """Replace the masked model by its physically pruned copy (the
+        Pruner's export) and move ``optimizer`` onto it, its state sliced
+        to the kept channels. The full-width model stays with the Pruner,
+        on the CPU, for counting and as the latency baseline. A wrapper
+        (DDP) around this algorithm must be rebuilt afterwards
+        (``core.rewrap_model``)."""
+        if self.is_exported:
+            return
+        old = self.architecture.model
+        param = next(old.parameters())
+        small = self.pruner.export().to(param.device)
+        small.train(old.training)
+        slices = self.pruner.parameter_slices()
+
+        def cut(name, t):
+            s = slices.get(name)
+            return t if s is None else slice_tensor(t, s).clone()
+
+        move_optimizer_(optimizer, old, small, cut)
+        self.architecture.model = small
+        old.cpu()
+        self.masks = []
+        self.pruned_exported.fill_(True)
+
+    def export_model(self) -> torch.nn.Module:
+        """The physically pruned classifier, an ordinary module on CPU."""
+        import copy
+        if self.is_exported:
+            return copy.deepcopy(self.architecture.model).cpu()
+        return self.pruner.export().cpu()
+
+    def load_structure(self, state_dict) -> None:
+        """Give this algorithm the structure a checkpoint's ``state_dict``
+        was saved from (its subnet; the physically pruned model if it was
+        exported), so that its weights then load strictly. The tools call
+        it before an optimizer or DDP wrapper is built."""
+        state = {k[7:] if k.startswith('module.') else k: v
+                 for k, v in state_dict.items()}
+        keep = state.get('pruned_keep')
+        if keep is None or keep.numel() != self.pruned_keep.numel():
+            return
+        exported = bool(state.get('pruned_exported', False))
+        if self.is_exported:
+            if exported and torch.equal(keep.bool().cpu(),
+                                        self.pruned_keep.cpu()):
+                return
+            raise RuntimeError(f'{self.NAME}: cannot load a checkpoint of '
+                               'another subnet into a physically pruned '
+                               'model')
+        self.apply_subnet(self.pruner.subnet_from_keep(keep))
+        if exported:
+            self.switch_to_pruned()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # runs before the children load: the structure is set first
+        own = {k[len(prefix):]: v for k, v in state_dict.items()
+               if k.startswith(prefix) and '.' not in k[len(prefix):]}
+        self.load_structure(own)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        if prefix + 'pruned_exported' in missing_keys:  # older checkpoints
+            missing_keys.remove(prefix + 'pruned_exported')
+
+    # ------------------------------------------------ training
+    def train_step(self, data, optimizer):
+        """mmrazor's step; while masks are held, the first call also hooks
+        ``optimizer.step`` so that every update is followed by re-zeroing
+        the pruned parameters (momentum and weight decay cannot revive
+        them)."""
+        if not self.hook_attached:
+            print_log(f'{self.NAME}: PruningHook is not registered: no prune '
+                      'step, subnet JSON, exported model or report; add '
+                      "custom_hooks=[dict(type='PruningHook')]",
+                      logger='mmcls', level=30)
+            self.hook_attached = True  # warn once
+        for opt in (optimizer.values() if isinstance(optimizer, dict)
+                    else [optimizer]):
+            if id(opt) not in self._held:
+                opt.register_step_post_hook(self._after_step)
+                self._held.add(id(opt))
+        return super().train_step(data, optimizer)
+
+    def _after_step(self, optimizer, args, kwargs):
+        if self.masks:
+            zero_pruned_(self.masks, optimizer)
+
+    def evaluate_val(self, max_batches: Optional[int] = None):
+        """Val accuracy of the model as it is now (a collective when
+        distributed)."""
+        if getattr(self, '_val_loader', None) is None:
+            self._val_loader = build_loader(self.data, 'val')
+        return evaluate(self.architecture.model, self._val_loader,
+                        max_batches=max_batches)

@@ -1,0 +1,37 @@
+"""The report of a compression run: a JSON file and the table printed in
+the log. Accuracy rows are the stages an algorithm declares (``stages``:
+``[[key, label], ...]``), so a new algorithm adds its own rows."""
+
+DEFAULT_STAGES = (('before_pruning', 'before pruning'),
+                  ('after_pruning', 'right after pruning'),
+                  ('after_recalibration', '+ BN recalibration'),
+                  ('after_finetune', 'after fine-tuning'))
+
+
+def _acc(rec, key):
+    return f'{rec[key]:.2f}' if rec and key in rec else '-'
+
+
+def format_table(report: dict) -> str:
+    """The report as a plain-text table: accuracy per stage, FLOPs,
+    parameters, CPU latency."""
+    acc = report['accuracy']
+    stages = [(k, label) for k, label in
+              report.get('stages', DEFAULT_STAGES) if k in acc]
+    rows = [('stage', 'top-1', 'top-5')]
+    rows += [(label, _acc(acc.get(key), 'top-1'),
+              _acc(acc.get(key), 'top-5')) for key, label in stages]
+    fl, pa = report['flops'], report['params']
+    rows += [('FLOPs (M)', f'{fl["unpruned"] / 1e6:.2f}',
+              f'-> {fl["pruned"] / 1e6:.2f} ({fl["ratio"]:.1%})'),
+             ('params (K)', f'{pa["unpruned"] / 1e3:.1f}',
+              f'-> {pa["pruned"] / 1e3:.1f} ({pa["ratio"]:.1%})')]
+    for batch, ms in report.get('latency_ms', {}).items():
+        rows.append((f'CPU latency {batch} (ms)', f'{ms["unpruned"]:.2f}',
+                     f'-> {ms["exported"]:.2f} (x{ms["speedup"]:.2f})'))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ['  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+             for r in rows]
+    lines.insert(1, '-' * len(lines[0]))
+    lines.insert(len(stages) + 2, '-' * len(lines[0]))
+    return '\n'.join(lines)
