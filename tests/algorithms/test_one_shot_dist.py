@@ -32,7 +32,7 @@ def test_two_processes(tmp_path, pretrained):
     assert 0.45 < report['flops']['ratio'] < 0.55
     assert set(report['accuracy']['after_finetune']) == {'top-1', 'top-5'}
     # rank 0 prints the build-time progress once
-    assert out.stdout.count('OneShot: step 1/1: scoring') == 1
+    assert (out.stdout + out.stderr).count('OneShot: step 1/1: scoring') == 1
     state = torch.load(work / 'epoch_1.pth', weights_only=False)
     keep = state['state_dict']['pruned_keep']
     subnet = json.load(open(work / 'subnet.json'))['subnet']
@@ -40,6 +40,13 @@ def test_two_processes(tmp_path, pretrained):
     ranks = [torch.load(work / f'rank{r}_final.pth')['state'] for r in (0, 1)]
     assert torch.equal(ranks[0]['pruned_keep'], ranks[1]['pruned_keep'])
     assert torch.equal(ranks[0]['pruned_keep'], keep)
+    # both ranks trained the physically pruned model after the switch
+    assert bool(ranks[0]['pruned_exported']) and \
+        bool(ranks[1]['pruned_exported'])
+    exported = torch.load(work / 'pruned_model.pth', weights_only=False)
+    for key, value in exported.state_dict().items():
+        for r in ranks:
+            assert r['architecture.model.' + key].shape == value.shape
     for name, value in ranks[0].items():  # DDP: identical weights
         if value.is_floating_point() and 'running' not in name:
             assert torch.allclose(value, ranks[1][name]), name

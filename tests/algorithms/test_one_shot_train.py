@@ -1,6 +1,6 @@
-"""OneShot through tools/train.py: outputs, report, resume, iterative
-mode, bad input and the tools/test.py contract (build with ``subnet``,
-then load the checkpoint)."""
+"""OneShot through tools/train.py and tools/test.py: outputs, report,
+fine-tuning on the physically pruned model, resume across the switch,
+iterative mode, bad input."""
 import json
 import os
 import subprocess
@@ -20,6 +20,22 @@ def run(train_main, cfg, work_dir, *args):
     train_main([cfg, '--work-dir', str(work_dir), '--seed', '0', *args])
 
 
+def load(path):
+    return torch.load(path, map_location='cpu', weights_only=False)
+
+
+@pytest.fixture(scope='module')
+def iterative(tmp_path_factory, pretrained, train_main):
+    """Two prune steps (epochs 1 and 2), one more epoch: epoch_1.pth is
+    masked, epoch_2.pth and epoch_3.pth hold the physically pruned model."""
+    tmp = tmp_path_factory.mktemp('iterative')
+    work = tmp / 'work'
+    cfg = write_cfg(tmp, pretrained, metric='FPGMMetric', num_steps=2,
+                    step_interval=1, flops_target=0.6)
+    run(train_main, cfg, work, '--cfg-options', 'runner.max_epochs=3')
+    return cfg, work
+
+
 def test_outputs_report_and_test_contract(tmp_path, pretrained):
     cfg = write_cfg(tmp_path, pretrained)
     work = tmp_path / 'work'
@@ -28,6 +44,7 @@ def test_outputs_report_and_test_contract(tmp_path, pretrained):
                           '--work-dir', str(work)], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
+    assert 'Traceback' not in out.stderr
     files = set(os.listdir(work))
     assert {'subnet.json', 'pruned_model.pth', 'oneshot_report.json',
             'epoch_1.pth', 'latest.pth'} <= files
@@ -37,12 +54,26 @@ def test_outputs_report_and_test_contract(tmp_path, pretrained):
         assert set(report['accuracy'][stage]) == {'top-1', 'top-5'}
     assert 0.45 < report['flops']['ratio'] < 0.55
     assert report['params']['pruned'] < report['params']['unpruned']
+    assert report['finetune'] == 'pruned'
     ms = report['latency_ms']['batch_1']
     assert ms['unpruned'] > 0 and ms['exported'] > 0
     assert report['files']['checkpoint'] == 'epoch_1.pth'
     log = [f for f in files if f.endswith('.log')]
     text = open(work / log[0]).read()
     assert 'right after pruning' in text and 'after fine-tuning' in text
+    assert 'fine-tuning continues on the physically pruned model' in text
+    # the whole epoch trained the small model: its checkpoint holds it
+    state = load(work / 'epoch_1.pth')['state_dict']
+    exported = load(work / 'pruned_model.pth')
+    assert bool(state['pruned_exported'])
+    small = {k: v.shape for k, v in exported.state_dict().items()}
+    for key, shape in small.items():
+        assert state['architecture.model.' + key].shape == shape, key
+    # the optimizer state in the checkpoint is the small model's
+    opt = load(work / 'epoch_1.pth')['optimizer']['state']
+    n_small = sum(v.numel() for k, v in exported.state_dict().items()
+                  if 'running' not in k and 'num_batches' not in k)
+    assert sum(s['momentum_buffer'].numel() for s in opt.values()) == n_small
 
     # tools/test.py's contract: build with subnet=..., load the checkpoint
     algo_cfg = Config.fromfile(cfg).algorithm
@@ -52,11 +83,8 @@ def test_outputs_report_and_test_contract(tmp_path, pretrained):
     load_checkpoint(algo, str(work / 'epoch_1.pth'), map_location='cpu',
                     strict=True)  # no mask buffers in checkpoints
     subnet = json.load(open(work / 'subnet.json'))['subnet']
-    assert algo.pruner.get_subnet() == subnet
+    assert algo.pruner.get_subnet() == subnet and algo.is_exported
     model = algo.architecture.model.eval()
-    for p, m in algo.masks:  # the checkpoint holds zeros there
-        assert p[(m == 0).expand_as(p)].abs().max() == 0
-    exported = torch.load(work / 'pruned_model.pth', weights_only=False)
     x = torch.randn(4, 3, 16, 16)
     with torch.no_grad():
         a = np.stack(model(x, return_loss=False))
@@ -64,40 +92,72 @@ def test_outputs_report_and_test_contract(tmp_path, pretrained):
     assert np.abs(a - b).max() < 1e-5
 
 
-def test_resume_keeps_masks(tmp_path, pretrained, train_main):
-    work = tmp_path / 'work'
-    cfg = write_cfg(tmp_path, pretrained, metric='L1Metric')
-    run(train_main, cfg, work, '--cfg-options', 'runner.max_epochs=1')
-    first = json.load(open(work / 'subnet.json'))['subnet']
-    # the resumed run would score differently (random metric), yet the
-    # checkpoint's subnet wins
-    run(train_main, cfg, work, '--resume-from', str(work / 'epoch_1.pth'),
-        '--cfg-options', 'runner.max_epochs=2',
-        'algorithm.metric=RandomMetric')
-    assert json.load(open(work / 'subnet.json'))['subnet'] == first
-    report = json.load(open(work / 'oneshot_report.json'))
-    assert report['epochs'] == 2
-    state = torch.load(work / 'epoch_2.pth', weights_only=False)
-    keep = state['state_dict']['pruned_keep']
-    assert int(keep.sum()) == sum(len(v) for v in first.values())
-
-
-def test_iterative_steps(tmp_path, pretrained, train_main):
-    work = tmp_path / 'work'
-    cfg = write_cfg(tmp_path, pretrained, metric='FPGMMetric', num_steps=2,
-                    step_interval=1, flops_target=0.6)
-    run(train_main, cfg, work, '--cfg-options', 'runner.max_epochs=2')
+def test_iterative_steps_then_switch(iterative):
+    cfg, work = iterative
     report = json.load(open(work / 'oneshot_report.json'))
     steps = report['steps']
     assert [s['step'] for s in steps] == [1, 2]
     assert steps[0]['flops'] > steps[1]['flops']
     assert abs(report['flops']['ratio'] - 0.4) < 0.03
     assert abs(steps[0]['flops'] / report['flops']['unpruned'] - 0.7) < 0.03
-    keep1 = torch.load(work / 'epoch_1.pth',
-                       weights_only=False)['state_dict']['pruned_keep']
-    keep2 = torch.load(work / 'epoch_2.pth',
-                       weights_only=False)['state_dict']['pruned_keep']
+    states = [load(work / f'epoch_{e}.pth')['state_dict'] for e in (1, 2)]
+    keep1, keep2 = (s['pruned_keep'] for s in states)
     assert bool((keep2 <= keep1).all()) and keep2.sum() < keep1.sum()
+    # masked between the steps, physically pruned after the last one
+    assert not bool(states[0]['pruned_exported'])
+    assert bool(states[1]['pruned_exported'])
+    conv = 'architecture.model.backbone.layer1.0.conv1.weight'
+    assert states[0][conv].shape[0] == 16 > states[1][conv].shape[0]
+
+
+@pytest.mark.parametrize('epoch', [1, 2])
+@pytest.mark.parametrize('with_subnet', [False, True])
+def test_test_tool_before_and_after_the_switch(iterative, epoch,
+                                               with_subnet, tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'test_tool', os.path.join(ROOT, 'tools', 'test.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg, work = iterative
+    ckpt = str(work / f'epoch_{epoch}.pth')
+    args = [cfg, ckpt, '--out', str(tmp_path / 'out.json')]
+    if with_subnet:
+        args += ['--subnet', str(work / 'subnet.json')]
+    tool.main(args)
+    top1 = json.load(open(tmp_path / 'out.json'))['metrics']['accuracy_top-1']
+    # the same number as the run's own evaluation of that epoch
+    log = open([str(work / f) for f in os.listdir(work)
+                if f.endswith('.log.json')][0]).read().splitlines()
+    evals = [json.loads(line) for line in log
+             if '"mode": "val"' in line]
+    assert top1 == pytest.approx(evals[epoch - 1]['accuracy_top-1'])
+
+
+@pytest.mark.parametrize('start', [1, 2])
+def test_resume_across_the_switch(iterative, start, tmp_path, train_main):
+    """From a masked checkpoint (the switch happens in the resumed run)
+    and from a physically pruned one, the resumed run ends where the
+    uninterrupted one did: same subnet, same small architecture."""
+    cfg, work = iterative
+    # after the last step another metric changes nothing: the subnet is
+    # the checkpoint's; before it, step 2 scores the resumed weights
+    metric = 'RandomMetric' if start == 2 else 'FPGMMetric'
+    run(train_main, cfg, tmp_path, '--resume-from',
+        str(work / f'epoch_{start}.pth'), '--cfg-options',
+        'runner.max_epochs=3', f'algorithm.metric={metric}')
+    a = load(work / 'epoch_3.pth')
+    b = load(tmp_path / 'epoch_3.pth')
+    assert torch.equal(a['state_dict']['pruned_keep'],
+                       b['state_dict']['pruned_keep'])
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    for key, value in a['state_dict'].items():
+        assert value.shape == b['state_dict'][key].shape, key
+    report = json.load(open(tmp_path / 'oneshot_report.json'))
+    assert report['epochs'] == 3
+    assert 'before_pruning' in report['accuracy']  # from the checkpoint
+    assert json.load(open(tmp_path / 'subnet.json')) == \
+        json.load(open(work / 'subnet.json'))
 
 
 @pytest.fixture
@@ -119,7 +179,7 @@ def other_model_files(tmp_path):
 
 
 def test_bad_input_stops_before_training(tmp_path, pretrained, train_main,
-                                         other_model_files, capsys):
+                                         other_model_files):
     ckpt32, subnet56 = other_model_files
     cases = [
         (dict(pretrained=ckpt32), 'does not match the architecture'),
@@ -127,6 +187,7 @@ def test_bad_input_stops_before_training(tmp_path, pretrained, train_main,
               pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16),
                           min_channels=4)), 'cannot be reached'),
         (dict(subnet=subnet56), 'subnet'),
+        (dict(finetune='physical'), "finetune='physical'"),
     ]
     for i, (kwargs, match) in enumerate(cases):
         kwargs.setdefault('pretrained', pretrained)
