@@ -3,13 +3,14 @@ from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from mmcv.parallel import DataContainer, is_module_wrapper
+from mmcv.parallel import is_module_wrapper
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 from torch.nn.modules.instancenorm import _InstanceNorm
 
+from ..adapters import (classification_loss, inference, residual_blocks,
+                        split_batch)
 from .base_metric import WEIGHT_KINDS, BaseMetric
 from .builder import build_metric
 from .stats_collector import StatsCollector
@@ -24,8 +25,8 @@ def default_layers(model: nn.Module, input_kind: str = 'feature') -> List[str]:
     - ``'feature'`` / ``'norm_weight'``: every norm layer (or, for
       ``'feature'``, every conv when the model has no norm layer).
     - ``'conv_weight'``: every conv.
-    - ``'block_feature'``: every module whose class name ends in ``Block``
-      or is ``Bottleneck`` (residual blocks).
+    - ``'block_feature'``: every residual block
+      (:func:`mmrazor_ext.adapters.residual_blocks`).
     """
     model = model.module if is_module_wrapper(model) else model
     named = list(model.named_modules())
@@ -34,39 +35,13 @@ def default_layers(model: nn.Module, input_kind: str = 'feature') -> List[str]:
         return [n for n, m in named if isinstance(m, types)]
 
     if input_kind == 'block_feature':
-        return [n for n, m in named if type(m).__name__.endswith('Block')
-                or type(m).__name__ == 'Bottleneck']
+        return residual_blocks(model)
     if input_kind == 'conv_weight':
         return of(_ConvNd)
     if input_kind == 'norm_weight':
         return [n for n in of(NORMS)
                 if getattr(model.get_submodule(n), 'weight', None) is not None]
     return of(NORMS) or of(_ConvNd)
-
-
-def split_batch(batch):
-    """``(img, labels or None)`` from an mmcls batch dict (possibly holding
-    DataContainers), an ``(img, label)`` pair or a bare tensor."""
-    if isinstance(batch, dict):
-        if 'img' not in batch:
-            raise ValueError(f"a batch dict needs 'img' (mmcls data loader "
-                             f'format), got keys {sorted(batch)}')
-        return _unwrap(batch['img']), _unwrap(batch.get('gt_label'))
-    if isinstance(batch, (tuple, list)) and batch:
-        return _unwrap(batch[0]), (_unwrap(batch[1])
-                                   if len(batch) > 1 else None)
-    if isinstance(batch, Tensor):
-        return batch, None
-    raise TypeError(f'cannot read a batch of type {type(batch).__name__}; '
-                    f'give dicts with img/gt_label, (img, label) or tensors')
-
-
-def _unwrap(value):
-    if isinstance(value, DataContainer):
-        value = value.data
-        if isinstance(value, list):  # one entry per device after collate
-            value = value[0] if len(value) == 1 else torch.cat(value)
-    return value
 
 
 def collect_statistics(model: nn.Module, metric: MetricLike,
@@ -77,20 +52,19 @@ def collect_statistics(model: nn.Module, metric: MetricLike,
     """Hook ``layers`` of ``model``, run it on ``data`` and fold every batch
     into one collector per layer.
 
-    The model runs in eval mode (restored afterwards) under no_grad, except
-    for metrics that need gradients: then each batch's summed loss (the
-    mmcls head's losses, without the classifier's batch augments, times the
-    batch size, or cross-entropy with
-    ``reduction='sum'`` on a plain model's logits) is differentiated with
-    ``torch.autograd.grad`` w.r.t. the hooked outputs, so parameter
+    The model runs in eval mode (restored afterwards) under no_grad
+    (:func:`mmrazor_ext.adapters.inference`), except for metrics that need
+    gradients: then each batch's summed loss
+    (:func:`mmrazor_ext.adapters.classification_loss`) is differentiated
+    with ``torch.autograd.grad`` w.r.t. the hooked outputs, so parameter
     ``.grad`` is left alone.
 
     Args:
-        model: An mmcls classifier (or wrapper) or any ``nn.Module``
-            mapping images to logits.
+        model: A classifier the adapter knows (or a wrapper around one) or
+            any ``nn.Module`` mapping images to logits.
         metric: A feature or block metric, or its name / config.
-        data: Iterable of batches: mmcls dicts (``img``, ``gt_label``),
-            ``(img, label)`` pairs or image tensors.
+        data: Iterable of batches that
+            :func:`mmrazor_ext.adapters.split_batch` reads.
         layers: Module names to hook; default :func:`default_layers`.
         num_batches: Stop after this many batches (default: all).
         device: Where to run; default the model's parameters' device.
@@ -236,7 +210,7 @@ class _Runner:
                 self._grad_step(img)
             else:
                 with torch.no_grad():
-                    _forward(self.model, img, None)
+                    inference(self.model, img)
             seen += 1
             if num_batches is not None and seen >= num_batches:
                 break  # before the loader prepares a batch nobody uses
@@ -249,8 +223,8 @@ class _Runner:
         self.outputs = {}
         with torch.enable_grad():
             # images require grad so features do even with frozen weights
-            loss = _forward(self.model, img.detach().requires_grad_(),
-                            self.labels)
+            loss = classification_loss(
+                self.model, img.detach().requires_grad_(), self.labels)
             missing = [n for n in self.collectors if n not in self.outputs]
             if missing:
                 raise RuntimeError(f'layers {missing} were not run by the '
@@ -263,22 +237,3 @@ class _Runner:
             grad = torch.zeros_like(value) if grad is None else grad
             self.collectors[n].update(value, self.labels, grad)
         self.outputs = {}
-
-
-def _forward(model, img, labels):
-    """Inference, or the summed (per-image) loss when labels are given."""
-    is_mmcls = hasattr(model, 'forward_train') and hasattr(model, 'head')
-    if labels is None:
-        return model(img=img, return_loss=False) if is_mmcls else model(img)
-    if is_mmcls:
-        # the head's loss, skipping forward_train's batch augments (mixup,
-        # cutmix) which would mix images and their gradients
-        losses = model.head.forward_train(model.extract_feat(img), labels)
-        loss = sum(sum(v.mean() for v in value) if isinstance(value, list)
-                   else value.mean() for key, value in losses.items()
-                   if 'loss' in key)
-        # mmcls losses average over the batch: undo it so each image's
-        # gradient is that of its own loss
-        return loss * img.shape[0]
-    logits = model(img)
-    return F.cross_entropy(logits, labels, reduction='sum')

@@ -8,40 +8,20 @@ other op by probing its vector-Jacobian product (``channel_mapper``). Ops
 that cannot be followed block the channels touching them, with a warning
 naming the op; they never stop the trace.
 """
-import inspect
 import warnings
 from typing import Callable, Dict, List, Optional
 
 import torch
 from torch import nn
 
+from ..adapters import trace_forward
 from .channel_mapper import Traced, UnknownOp, map_node
 from .layer_kinds import layer_kind
 from .layer_record import LayerRecord
 from .union_find import INPUT, ElementUnion
 
-
-def default_forward(model: nn.Module, x: torch.Tensor):
-    """Forward used for tracing: plain ``model(x)``, or for an mmcls
-    classifier (or an mmrazor architecture around one) backbone, neck and
-    head up to the logits."""
-    model = getattr(model, 'model', model) if not hasattr(
-        model, 'extract_feat') else model
-    if hasattr(model, 'extract_feat') and hasattr(model, 'head'):
-        feats = model.extract_feat(x)
-        try:
-            return model.head.simple_test(
-                feats, softmax=False, post_process=False)
-        except TypeError:
-            return model.head.simple_test(feats)
-    return model(x)
-
-
-def _required_inputs(model: nn.Module) -> int:
-    params = inspect.signature(model.forward).parameters.values()
-    return sum(1 for p in params
-               if p.default is p.empty and p.kind in (
-                   p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+# the name this module gave the adapter's forward before adapters/ existed
+default_forward = trace_forward
 
 
 def _key(t: torch.Tensor):
@@ -75,14 +55,14 @@ class GraphTracer:
         batch_size: at least 2, so the batch dim is never mistaken for a
             channel dim.
         forward_fn: ``(model, x) -> outputs``; defaults to
-            :func:`default_forward`.
+            :func:`mmrazor_ext.adapters.trace_forward`.
     """
 
     def __init__(self, input_shape=(3, 224, 224), batch_size: int = 2,
                  forward_fn: Optional[Callable] = None):
         self.input_shape = tuple(input_shape)
         self.batch_size = max(2, batch_size)
-        self.forward_fn = forward_fn or default_forward
+        self.forward_fn = forward_fn or trace_forward
 
     def trace(self, model: nn.Module) -> TraceResult:
         res = TraceResult()
@@ -91,13 +71,6 @@ class GraphTracer:
         if not any(k in ('conv', 'linear') for k in kinds.values()):
             raise ValueError(f'{type(model).__name__} has no Conv / Linear '
                              'layer: nothing to prune')
-        if self.forward_fn is default_forward and not hasattr(
-                model, 'extract_feat') and not hasattr(model, 'model') \
-                and _required_inputs(model) > 1:
-            raise ValueError(
-                f'{type(model).__name__}.forward needs more than one input; '
-                'the pruner traces with a single image tensor (pass '
-                'forward_fn to trace another call)')
         calls = []  # (module, in_key, in_shape, out_key, out_shape)
         pending = {}
 
