@@ -7,7 +7,6 @@ own (``architecture.model.*`` keys, as ``tools/train.py`` saves it) or a
 plain classifier's; ``--subnet`` applies a pruned subnet JSON first.
 """
 import argparse
-import os
 import os.path as osp
 
 import mmcv
@@ -18,13 +17,14 @@ from mmcls.utils import get_root_logger
 from mmcv import DictAction
 from mmcv.runner import get_dist_info, load_state_dict
 
-from mmrazor_ext.apis import (UserInputError, build_model, check_checkpoint,
+from mmrazor_ext.apis import (build_model, check_checkpoint,
                               check_data_paths, load_config,
                               multi_process_test, setup_device,
                               single_device_test, wrap_model)
 from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
                                   parse_launch_args)
 from mmrazor_ext.apis.train import loader_settings
+from mmrazor_ext.utils import UserInputError, atomic_write
 
 
 def parse_args(argv=None):
@@ -90,11 +90,11 @@ def load_weights(model, ckpt, path):
 
 
 def write_atomic(obj, path):
-    """mmcv.dump through a temporary file, so a failure keeps the old one."""
-    mmcv.mkdir_or_exist(osp.dirname(osp.abspath(path)))
-    tmp = f'{path}.tmp'
-    mmcv.dump(obj, tmp, file_format=osp.splitext(path)[1][1:])
-    os.replace(tmp, path)
+    """mmcv.dump (.json or .pkl) through a temporary file, so a failure
+    keeps the old one."""
+    file_format = osp.splitext(path)[1][1:]
+    atomic_write(path, lambda tmp: mmcv.dump(obj, tmp,
+                                             file_format=file_format))
 
 
 def main(argv=None):

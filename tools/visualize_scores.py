@@ -12,7 +12,6 @@ Example:
 """
 import argparse
 import copy
-import json
 import math
 import os
 import os.path as osp
@@ -29,11 +28,12 @@ from mmcv import DictAction  # noqa: E402
 from mmcv.runner import load_checkpoint  # noqa: E402
 
 import mmrazor_ext  # noqa: E402,F401
-from mmrazor_ext.apis import (UserInputError, auto_device,  # noqa: E402
-                              check_checkpoint, load_config)
+from mmrazor_ext.apis import (auto_device, check_checkpoint,  # noqa: E402
+                              load_config)
 from mmrazor_ext.metrics import (CDPMetric, build_metric,  # noqa: E402
                                  collect_scores, collect_statistics)
 from mmrazor_ext.metrics.base_metric import WEIGHT_KINDS  # noqa: E402
+from mmrazor_ext.utils import UserInputError, write_json  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -139,14 +139,6 @@ def plot_all(path, scores, metric):
     plt.close(fig)
 
 
-def write_json(path, payload):
-    """Write to a temp file, then rename: readers never see half a file."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(payload, f, indent=1)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     args = parse_args(argv)
     try:
@@ -159,12 +151,13 @@ def main(argv=None):
         plot_layer(osp.join(args.out_dir, f'{name}.png'), name, value,
                    matrices.get(name))
     plot_all(osp.join(args.out_dir, 'all_layers.png'), scores, args.metric)
-    write_json(osp.join(args.out_dir, 'scores.json'), dict(
+    write_json(dict(
         metric=args.metric, metric_options=args.metric_options,
         config=args.config, checkpoint=args.checkpoint, split=args.split,
         num_images=args.num_images,
         scores={k: v.tolist() for k, v in scores.items()},
-        cdp_tfidf={k: v.tolist() for k, v in matrices.items()}))
+        cdp_tfidf={k: v.tolist() for k, v in matrices.items()}),
+        osp.join(args.out_dir, 'scores.json'))
     print(f'{len(scores)} layers scored with {args.metric}; plots and '
           f'scores.json in {args.out_dir}')
 

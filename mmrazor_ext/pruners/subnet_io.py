@@ -10,29 +10,19 @@ File format::
 ``num_channels`` lets a subnet from another model be told apart.
 """
 import json
-import os
-import tempfile
 from typing import Dict, List, Optional
+
+from ..utils import write_json
 
 FORMAT = 'mmrazor_ext.subnet/1'
 
 
 def save_subnet(subnet: Dict[str, List[int]], path: str,
                 num_channels: Optional[Dict[str, int]] = None) -> None:
-    """Write atomically: a temp file in the same folder, then rename."""
+    """Write atomically (:func:`mmrazor_ext.utils.write_json`)."""
     data = {'format': FORMAT, 'num_channels': dict(num_channels or {}),
             'subnet': {k: [int(i) for i in v] for k, v in subnet.items()}}
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.subnet_', suffix='.json', dir=folder)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_json(data, path)
 
 
 def load_subnet(path: str):

@@ -13,7 +13,6 @@ import contextlib
 import io
 import itertools
 import json
-import os
 import os.path as osp
 import statistics
 import sys
@@ -115,6 +114,8 @@ def main():
                      'found; run scripts/main_job.sh first')
         sys.path.insert(0, ROOT)
         from mmcls.utils import get_root_logger
+
+        from mmrazor_ext.utils import write_json
         get_root_logger(log_level='WARNING')
         done = {(r['metric'], r['target'], r['mode'], r['seed'])
                 for r in results}
@@ -130,11 +131,7 @@ def main():
                   f'BN recalibrated {r["recalibrated"]:.2f}, '
                   f'fine-tuned {r["finetuned"]:.2f} '
                   f'({time.time() - t0:.0f} s)', flush=True)
-            tmp = args.out + '.tmp'
-            os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-            with open(tmp, 'w') as f:
-                json.dump(results, f, indent=1)
-            os.replace(tmp, args.out)
+            write_json(results, args.out)
     print(table(results))
 
 
