@@ -5,6 +5,8 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from ..utils import is_distributed
+
 Stats = Dict[str, Tensor]
 
 
@@ -83,8 +85,7 @@ class StatsCollector:
                 f'{type(self.metric).__name__}: no batch was collected; '
                 f'call update() with features before compute()')
         stats = {k: v.clone() for k, v in self.stats.items()}
-        if not (self.sync and dist.is_available() and dist.is_initialized()
-                and dist.get_world_size() > 1):
+        if not (self.sync and is_distributed()):
             return stats
         for key in sorted(stats):
             value = stats[key]
