@@ -64,7 +64,12 @@ def prepare(args):
 
 
 def setup(args):
+    """Checks, then the seed, then the model: the seed fixes its initial
+    weights (seeding afterwards, they would differ from run to run)."""
     cfg, distributed = prepare(args)
+    # after setup_device: in a distributed run rank 0's seed is broadcast
+    cfg.seed = init_random_seed(args.seed, device=cfg.device)
+    set_random_seed(cfg.seed, deterministic=args.deterministic)
     model = build_model(cfg)
     model.init_weights()
     return cfg, distributed, [build_dataset(cfg.data.train)], model
@@ -89,12 +94,9 @@ def main(argv=None):
     logger.info(f'Distributed: {distributed}, device: {cfg.device}')
     logger.info(f'Config:\n{cfg.pretty_text}')
 
-    seed = init_random_seed(args.seed, device=cfg.device)
-    logger.info(f'Set random seed to {seed}, '
+    logger.info(f'Set random seed to {cfg.seed}, '
                 f'deterministic: {args.deterministic}')
-    set_random_seed(seed, deterministic=args.deterministic)
-    cfg.seed = seed
-    meta = dict(seed=seed, env_info=env_info, mmcls_version=mmcls_version,
+    meta = dict(seed=cfg.seed, env_info=env_info, mmcls_version=mmcls_version,
                 config=cfg.pretty_text, CLASSES=datasets[0].CLASSES)
     train_model(model, datasets, cfg, distributed=distributed,
                 validate=not args.no_validate, timestamp=timestamp, meta=meta)
