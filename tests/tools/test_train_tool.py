@@ -1,55 +1,89 @@
-"""tools/train.py, tools/test.py and the dist scripts, run as a user would."""
+"""tools/train.py, tools/test.py and the dist scripts, run as a user would:
+in this process through their ``main(argv)``, and the dist scripts through
+torchrun."""
 import json
 import os
+import random
 
+import numpy as np
 import pytest
 import torch
 
-from tool_runner import run
+from tool_runner import initial_weights, run, run_main, tiny_config
+
+CONV = 'backbone.layer1.0.conv1.weight'
 
 
 def load(path):
     return torch.load(path, map_location='cpu', weights_only=False)
 
 
+def assert_same(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_seed_fixes_initial_weights(tmp_path):
+    cfg = tiny_config(tmp_path / 'tiny.py')
+    first = initial_weights(cfg, seed=0)
+    # whatever ran before must not matter once the seed is set
+    torch.rand(1000), random.random(), np.random.rand(10)
+    assert_same(initial_weights(cfg, seed=0), first)
+    other = initial_weights(cfg, seed=1)
+    assert not torch.equal(other[CONV], first[CONV])
+
+
 def test_single_process_run(trained):
-    cfg, work, result = trained
+    cfg, work, log = trained
     ckpt = load(work / 'epoch_1.pth')
     assert ckpt['meta']['epoch'] == 1
+    assert ckpt['meta']['seed'] == 0
     assert ckpt['meta']['CLASSES'] == [str(i) for i in range(10)]
-    log = result.stderr + result.stdout
     assert 'Distributed: False, device: cpu' in log
+    assert 'Set random seed to 0, deterministic: False' in log
     assert 'accuracy_top-1' in log
     assert '360/360' in log  # the progress bar of the evaluation
     # the config used is kept beside the checkpoints
     assert any(f.endswith('_tiny.py') for f in os.listdir(work))
+    # it started from the weights of seed 0, and trained
+    start = initial_weights(cfg, seed=0)
+    assert_same(load(work / 'rank0_initial.pth')['state'], start)
+    final = load(work / 'rank0_final.pth')['state']
+    assert not torch.equal(final[CONV], start[CONV])
 
 
 def test_resume_continues_at_next_epoch(trained, tmp_path):
     cfg, work, _ = trained
     # weights_only=True, torch's default since 2.6, reads our checkpoints
     torch.load(work / 'epoch_1.pth', map_location='cpu', weights_only=True)
-    result = run(['tools/train.py', cfg, '--work-dir', str(tmp_path),
-                  '--resume-from', str(work / 'epoch_1.pth'),
-                  '--cfg-options', 'runner.max_epochs=2'])
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = result.stderr + result.stdout
+    resume = tiny_config(tmp_path / 'resume.py', epochs=2, extra="""
+custom_imports = dict(
+    imports=['mmrazor_ext', 'rank_state_hook', 'optimizer_state_hook'])
+custom_hooks = [dict(type='RankStateHook'), dict(type='OptimizerStateHook')]
+""")
+    log = run_main('train', [resume, '--work-dir', tmp_path,
+                             '--resume-from', work / 'epoch_1.pth'])
     assert 'resumed epoch 1, iter 12' in log
     assert 'Epoch [1][' not in log and 'Epoch [2][12/12]' in log
     assert not (tmp_path / 'epoch_1.pth').exists()
     assert load(tmp_path / 'epoch_2.pth')['meta']['epoch'] == 2
-    # resumed weights, not a fresh start: the optimizer state came along
-    first = load(work / 'epoch_1.pth')['optimizer']['state']
-    assert len(first) > 0
+    # the run started from the saved weights and optimizer state
+    saved = load(work / 'epoch_1.pth')
+    start = load(tmp_path / 'rank0_initial.pth')['state']
+    assert_same(start, saved['state_dict'])
+    optimizer = load(tmp_path / 'optimizer_at_start.pth')['state']
+    assert len(saved['optimizer']['state']) > 0
+    assert optimizer.keys() == saved['optimizer']['state'].keys()
+    for index, state in saved['optimizer']['state'].items():
+        assert_same(optimizer[index], state)
 
 
 def test_load_from_starts_at_epoch_one(trained, tmp_path):
     cfg, work, _ = trained
-    result = run(['tools/train.py', cfg, '--work-dir', str(tmp_path),
-                  '--load-from', str(work / 'epoch_1.pth'),
-                  '--cfg-options', 'optimizer.lr=0'])
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = result.stderr + result.stdout
+    log = run_main('train', [cfg, '--work-dir', tmp_path,
+                             '--load-from', work / 'epoch_1.pth',
+                             '--cfg-options', 'optimizer.lr=0'])
     assert 'load checkpoint from' in log and 'Epoch [1][12/12]' in log
     # lr 0 (warm-up included): the loaded weights are trained no further
     old = load(work / 'epoch_1.pth')['state_dict']
@@ -59,16 +93,15 @@ def test_load_from_starts_at_epoch_one(trained, tmp_path):
 
 
 def test_test_tool_accuracy_and_out(trained, tmp_path):
-    cfg, work, result = trained
+    cfg, work, train_log = trained
     out = tmp_path / 'res.json'
-    test = run(['tools/test.py', cfg, str(work / 'epoch_1.pth'),
-                '--metrics', 'accuracy', 'f1_score', '--out', str(out)])
-    assert test.returncode == 0, test.stderr[-3000:]
+    log = run_main('test', [cfg, work / 'epoch_1.pth', '--metrics',
+                            'accuracy', 'f1_score', '--out', out])
+    assert '360/360' in log
     saved = json.loads(out.read_text())
     assert len(saved['pred_label']) == 360
     assert {'accuracy_top-1', 'f1_score'} <= set(saved['metrics'])
     # same number as the evaluation at the end of training
-    train_log = result.stderr + result.stdout
     top1 = saved['metrics']['accuracy_top-1']
     assert f'accuracy_top-1: {top1:.4f}' in train_log
 
@@ -84,20 +117,20 @@ def test_two_process_gloo_ranks_agree(trained, tmp_path):
     assert [r['world'] for r in ranks] == [2, 2]
     weights = [{k: v for k, v in r['state'].items() if 'running' not in k
                 and 'num_batches' not in k} for r in ranks]
-    assert weights[0].keys() == weights[1].keys()
-    for key in weights[0]:
-        assert torch.equal(weights[0][key], weights[1][key]), key
-    single = load(work / 'rank0_final.pth')['state']
-    conv = 'backbone.layer1.0.conv1.weight'
-    assert not torch.equal(single[conv], weights[0][conv])  # it trained
+    assert_same(weights[0], weights[1])
+    # both ranks started from the weights of seed 0, and trained
+    start = initial_weights(cfg, seed=0)
+    for r in (0, 1):
+        assert_same(load(tmp_path / f'rank{r}_initial.pth')['state'], start)
+    assert not torch.equal(weights[0][CONV], start[CONV])
 
     # evaluation over 2 processes gives the single-process numbers
-    one = run(['tools/test.py', cfg, str(tmp_path / 'epoch_1.pth'),
-               '--out', str(tmp_path / 'one.json')])
+    run_main('test', [cfg, tmp_path / 'epoch_1.pth',
+                      '--out', tmp_path / 'one.json'])
     two = run(['bash', 'tools/dist_test.sh', '2', cfg,
                str(tmp_path / 'epoch_1.pth'), '--out',
                str(tmp_path / 'two.json')], env=dict(MASTER_PORT='29534'))
-    assert one.returncode == 0 and two.returncode == 0, two.stderr[-3000:]
+    assert two.returncode == 0, two.stderr[-3000:]
     one, two = (json.loads((tmp_path / f).read_text())
                 for f in ('one.json', 'two.json'))
     assert one['pred_label'] == two['pred_label']

@@ -1,8 +1,17 @@
-"""Run the tools as a user would, from the repository root."""
+"""Run the tools as a user would: in this process through their
+``main(argv)``, or as a command from the repository root."""
+import functools
+import importlib.util
+import io
+import logging
 import os
 import os.path as osp
 import subprocess
 import sys
+
+import mmcv
+import pytest
+import torch
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DIGITS20 = osp.join(ROOT, 'configs', 'resnet',
@@ -21,6 +30,59 @@ log_config = dict(interval=4)
 data = dict(samples_per_gpu=128)
 {extra}""")
     return str(path)
+
+
+@functools.lru_cache(maxsize=None)
+def load_tool(name):
+    """``tools/{name}.py`` as a module (its ``main``, ``setup``, ...)."""
+    spec = importlib.util.spec_from_file_location(
+        f'{name}_tool', osp.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Messages(logging.Handler):
+
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def run_main(tool, argv):
+    """``tools/{tool}.py``'s ``main(argv)`` in this process.
+
+    Returns what a user would read: the messages of mmcls's logger (the
+    runner's included) and the evaluation's progress bar. A user error
+    raises ``SystemExit`` with the one-line message.
+    """
+    main = load_tool(tool).main
+    handler, bars = _Messages(), io.StringIO()
+    logger = logging.getLogger('mmcls')  # get_root_logger's
+    logger.addHandler(handler)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as run() sets OMP_NUM_THREADS
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            # ProgressBar's default file is bound to sys.stdout at import
+            patch.setattr(mmcv, 'ProgressBar', functools.partial(
+                mmcv.ProgressBar, file=bars))
+            main([str(a) for a in argv])
+    finally:
+        logger.removeHandler(handler)
+        torch.set_num_threads(threads)
+    return '\n'.join(handler.lines + [bars.getvalue()])
+
+
+def initial_weights(config, seed):
+    """The state dict ``tools/train.py --seed`` starts training from."""
+    train = load_tool('train')
+    args = train.parse_args([config, '--seed', str(seed)])
+    model = train.setup(args)[3]
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def run(args, timeout=300, env=None):
