@@ -61,13 +61,12 @@ def run_one(args, metric, target, mode, seed):
                            seed=seed).items():
         cfg.algorithm[key] = value  # replaced, not merged
     cfg.runner.max_epochs = args.epochs
-    cfg.custom_hooks = []
+    cfg.custom_hooks = [dict(type='PruningHook', latency_batch_sizes=())]
     cfg.checkpoint_config = dict(interval=10 ** 6, save_last=False)
     cfg.device, cfg.gpu_ids, cfg.seed = 'cpu', range(1), seed
     set_random_seed(seed)
     with contextlib.redirect_stdout(io.StringIO()):
         algo = build_model(cfg)
-    algo.hook_attached = True  # no report files wanted here
     with tempfile.TemporaryDirectory() as work_dir:
         cfg.work_dir = work_dir
         train_model(algo, [build_dataset(cfg.data.train)], cfg,
@@ -77,7 +76,7 @@ def run_one(args, metric, target, mode, seed):
                 before=rec['before_pruning']['top-1'],
                 pruned=rec['after_pruning']['top-1'],
                 recalibrated=rec['after_recalibration']['top-1'],
-                finetuned=algo.evaluate_val()['top-1'],
+                finetuned=rec['after_finetune']['top-1'],
                 flops_ratio=rec['steps'][-1]['flops'] / algo.full_flops)
 
 
