@@ -34,12 +34,29 @@ echo "== 2/2 CDP pruning to 50% FLOPs + fine-tuning -> ${PRUNE_DIR}"
 "${PYTHON}" tools/train.py "${PRUNE_CFG}" --work-dir "${PRUNE_DIR}" \
     --seed 0 --cfg-options algorithm.pretrained="${TRAINED}" "$@"
 
-"${PYTHON}" - "${PRUNE_DIR}" <<'PY'
-import json, os.path as osp, sys
+"${PYTHON}" - "${PRUNE_DIR}" "${TRAIN_DIR}" <<'PY'
+import glob, json, os.path as osp, statistics, sys
 from mmrazor_ext.engine import format_table
-work = sys.argv[1]
+work, train_dir = sys.argv[1:3]
 report = json.load(open(osp.join(work, 'oneshot_report.json')))
 print('\n== report (val accuracy in %)\n' + format_table(report))
+
+
+def seconds_per_iter(folder):
+    """Median compute time of a training iteration in the newest log of
+    a run (mmcv's time minus data_time)."""
+    logs = sorted(glob.glob(osp.join(folder, '*.log.json')))
+    rows = [json.loads(line) for line in open(logs[-1])] if logs else []
+    times = [r['time'] - r['data_time'] for r in rows
+             if r.get('mode') == 'train' and 'data_time' in r]
+    return statistics.median(times) if times else None
+
+
+full, pruned = seconds_per_iter(train_dir), seconds_per_iter(work)
+if full and pruned:
+    print(f'\ntraining iteration, data loading excluded (median of the '
+          f'logs): unpruned {full:.3f} s, pruned fine-tuning {pruned:.3f} s '
+          f'(x{full / pruned:.2f})')
 print('\nfiles in ' + work + ':')
 for what, name in report['files'].items():
     print(f'  {what:15s} {osp.join(work, name)}')

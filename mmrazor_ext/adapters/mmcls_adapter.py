@@ -12,6 +12,9 @@ image batch to logits is called as ``model(img)``.
   metrics (Taylor).
 - :func:`split_batch`: ``(img, labels)`` of an mmcls data loader batch.
 - :func:`residual_blocks`: names of the residual blocks, in forward order.
+- :func:`build_loader`: a data loader of a config's split.
+- :func:`scoped_architecture`: an mmrazor architecture config whose
+  classifier type is looked up in mmcls's registry.
 """
 import inspect
 from typing import List, Optional, Tuple
@@ -151,3 +154,31 @@ def residual_blocks(model: nn.Module) -> List[str]:
     return [n for n, m in model.named_modules()
             if type(m).__name__.endswith('Block')
             or type(m).__name__ == 'Bottleneck']
+
+
+def build_loader(data_cfg, split: str, seed: int = 0,
+                 distributed: bool = False):
+    """An mmcls data loader over ``data_cfg[split]``: 'train' shuffled,
+    'val' / 'test' in order and in test mode; split across ranks when
+    ``distributed``."""
+    from mmcls.datasets import build_dataloader, build_dataset
+    test_mode = split != 'train'
+    dataset = build_dataset(data_cfg[split], dict(test_mode=True)
+                            if test_mode else None)
+    return build_dataloader(
+        dataset, samples_per_gpu=data_cfg.get('samples_per_gpu', 32),
+        workers_per_gpu=data_cfg.get('workers_per_gpu', 0), num_gpus=1,
+        dist=distributed, shuffle=not test_mode, round_up=True,
+        seed=seed, persistent_workers=False,
+        pin_memory=torch.cuda.is_available())
+
+
+def scoped_architecture(architecture: dict) -> dict:
+    """The classifier's type looked up in mmcls's registry, so an mmrazor
+    architecture config can reuse an mmcls ``model`` dict
+    (``type='ImageClassifier'``)."""
+    model = architecture.get('model')
+    if isinstance(model, dict) and '.' not in model.get('type', '.'):
+        model = dict(model, type='mmcls.' + model['type'])
+        architecture = dict(architecture, model=model)
+    return architecture

@@ -8,6 +8,9 @@ physically pruned model after the last step, carries the subnet in the
 state dict and evaluates. ``PruningHook`` (``engine/``) runs the steps
 from the runner. Contract in docs/algorithms.md.
 """
+import copy
+import time
+import weakref
 from typing import List, Optional, Union
 
 import numpy as np
@@ -15,13 +18,14 @@ import torch
 from mmcv.utils import print_log
 from mmrazor.models.algorithms.base import BaseAlgorithm
 
+from ..adapters import scoped_architecture
 from ..engine import (DEFAULT_STAGES, build_loader, evaluate,
                       move_optimizer_, recalibrate_bn)
 from ..metrics import build_metric, collect_statistics
 from ..pruners import slice_tensor
 from ..pruners.param_masks import zero_pruned_
 from ..utils import UserInputError, broadcast_object
-from .pretrained import load_pretrained, scoped_architecture
+from .pretrained import load_pretrained
 
 FINETUNE = ('pruned', 'masked')
 
@@ -90,7 +94,7 @@ class BasePruningAlgorithm(BaseAlgorithm):
         self.record = dict(pretrained=pretrained, subnet_file=subnet,
                            steps=[])
         self.masks = []
-        self._held = set()
+        self._held = weakref.WeakSet()
         self.hook_attached = False
         self.full_flops, self.full_params = self.pruner.flops_params(None)
         self.check_settings()
@@ -181,7 +185,6 @@ class BasePruningAlgorithm(BaseAlgorithm):
         """Score, choose and apply prune step ``step`` (0-based); units
         pruned by earlier steps stay pruned. A collective when
         distributed (every rank takes rank 0's subnet)."""
-        import time
         t0 = time.time()
         evaluating = self.do_evaluate and self.data is not None
         if step == 0 and evaluating:
@@ -267,7 +270,6 @@ class BasePruningAlgorithm(BaseAlgorithm):
 
     def export_model(self) -> torch.nn.Module:
         """The physically pruned classifier, an ordinary module on CPU."""
-        import copy
         if self.is_exported:
             return copy.deepcopy(self.architecture.model).cpu()
         return self.pruner.export().cpu()
@@ -321,9 +323,9 @@ class BasePruningAlgorithm(BaseAlgorithm):
             self.hook_attached = True  # warn once
         for opt in (optimizer.values() if isinstance(optimizer, dict)
                     else [optimizer]):
-            if id(opt) not in self._held:
+            if opt not in self._held:
                 opt.register_step_post_hook(self._after_step)
-                self._held.add(id(opt))
+                self._held.add(opt)
         return super().train_step(data, optimizer)
 
     def _after_step(self, optimizer, args, kwargs):

@@ -4,16 +4,6 @@ from torch import nn
 from ..utils import UserInputError, check_checkpoint
 
 
-def scoped_architecture(architecture: dict) -> dict:
-    """The classifier's type looked up in mmcls's registry, so a config
-    can reuse an mmcls ``model`` dict (``type='ImageClassifier'``)."""
-    model = architecture.get('model')
-    if isinstance(model, dict) and '.' not in model.get('type', '.'):
-        model = dict(model, type='mmcls.' + model['type'])
-        architecture = dict(architecture, model=model)
-    return architecture
-
-
 def load_pretrained(model: nn.Module, path: str) -> None:
     """Load a classifier checkpoint (mmcls keys, or an algorithm's own
     ``architecture.model.*`` keys) strictly into ``model``; a mismatch is

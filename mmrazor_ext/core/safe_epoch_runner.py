@@ -1,8 +1,9 @@
-import os
 import os.path as osp
 
 import mmcv
 from mmcv.runner import RUNNERS, EpochBasedRunner
+
+from ..utils import atomic_write
 
 
 @RUNNERS.register_module()
@@ -18,10 +19,13 @@ class SafeEpochBasedRunner(EpochBasedRunner):
     def save_checkpoint(self, out_dir, filename_tmpl='epoch_{}.pth',
                         save_optimizer=True, meta=None, create_symlink=True):
         filename = filename_tmpl.format(self.epoch + 1)
-        tmp_name = f'.{filename}.{os.getpid()}.tmp'
-        super().save_checkpoint(out_dir, filename_tmpl=tmp_name,
-                                save_optimizer=save_optimizer, meta=meta,
-                                create_symlink=False)
-        os.replace(osp.join(out_dir, tmp_name), osp.join(out_dir, filename))
+
+        def write(tmp):
+            # a name without braces: mmcv formats it with the epoch
+            super(SafeEpochBasedRunner, self).save_checkpoint(
+                osp.dirname(tmp), filename_tmpl=osp.basename(tmp),
+                save_optimizer=save_optimizer, meta=meta,
+                create_symlink=False)
+        atomic_write(osp.join(out_dir, filename), write)
         if create_symlink:
             mmcv.symlink(filename, osp.join(out_dir, 'latest.pth'))

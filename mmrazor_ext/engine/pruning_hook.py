@@ -1,5 +1,6 @@
 """PruningHook: the runner's side of every pruning algorithm."""
 import os.path as osp
+import statistics
 import time
 
 from mmcv.parallel import is_module_wrapper
@@ -47,6 +48,7 @@ class PruningHook(Hook):
         self.names = dict(subnet=subnet, exported=exported, report=report)
         self.latency_batch_sizes = tuple(latency_batch_sizes)
         self.latency_time = latency_time
+        self._iter_seconds = []
 
     @staticmethod
     def algorithm(runner):
@@ -88,6 +90,16 @@ class PruningHook(Hook):
         if int(algo.steps_done) == len(epochs) and not algo.is_exported \
                 and algo.finetune == 'pruned':
             self.switch(runner, algo)
+
+    def before_train_iter(self, runner):
+        self._t0 = time.perf_counter()
+
+    def after_train_iter(self, runner):
+        # forward + backward + step (the optimizer hook ran before this
+        # one), data loading excluded; only once no step is left
+        algo = self.algorithm(runner)
+        if int(algo.steps_done) == algo.num_steps:
+            self._iter_seconds.append(time.perf_counter() - self._t0)
 
     def switch(self, runner, algo):
         """Move training to the physically pruned model."""
@@ -140,6 +152,9 @@ class PruningHook(Hook):
             params=dict(unpruned=algo.full_params, pruned=params,
                         ratio=params / algo.full_params),
             latency_ms=latency,
+            finetune_seconds_per_iter=(
+                statistics.median(self._iter_seconds)
+                if self._iter_seconds else None),
             latency_seconds=round(time.time() - t0, 2),
             steps=rec.get('steps'), epochs=runner.epoch,
             files=dict(checkpoint=checkpoint, subnet=self.names['subnet'],

@@ -29,6 +29,10 @@ def format_table(report: dict) -> str:
     for batch, ms in report.get('latency_ms', {}).items():
         rows.append((f'CPU latency {batch} (ms)', f'{ms["unpruned"]:.2f}',
                      f'-> {ms["exported"]:.2f} (x{ms["speedup"]:.2f})'))
+    sec = report.get('finetune_seconds_per_iter')
+    if sec is not None:
+        rows.append(('fine-tuning s/iter', f'{sec:.3f}',
+                     f'({report.get("finetune", "pruned")} model)'))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ['  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
              for r in rows]

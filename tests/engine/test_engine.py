@@ -1,0 +1,105 @@
+"""The shared engine: BN snapshot/restore and recalibration, evaluation on
+N batches, the optimizer's move to a smaller model, the report table."""
+import pytest
+import torch
+from mmcls.models import build_classifier
+from torch import nn
+
+import mmrazor_ext  # noqa: F401
+from mmrazor_ext.engine import (build_loader, evaluate, format_table,
+                                move_optimizer_, preserved_bn_stats,
+                                recalibrate_bn)
+
+MODEL = dict(type='ImageClassifier',
+             backbone=dict(type='CifarResNet', depth=20),
+             neck=dict(type='GlobalAveragePooling'),
+             head=dict(type='LinearClsHead', num_classes=10, in_channels=64,
+                       loss=dict(type='CrossEntropyLoss'), topk=(1, 5)))
+PIPE = [dict(type='Normalize', mean=[80.0] * 3, std=[110.0] * 3,
+             to_rgb=False), dict(type='ImageToTensor', keys=['img'])]
+DATA = dict(samples_per_gpu=32, workers_per_gpu=0,
+            train=dict(type='SklearnDigits', img_size=16, split='train',
+                       val_fraction=0.9, pipeline=PIPE + [
+                           dict(type='ToTensor', keys=['gt_label']),
+                           dict(type='Collect', keys=['img', 'gt_label'])]),
+            val=dict(type='SklearnDigits', img_size=16, split='val',
+                     val_fraction=0.1, pipeline=PIPE + [
+                         dict(type='Collect', keys=['img'])]))
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    return build_classifier(MODEL).eval()
+
+
+def test_bn_recalibration_and_restore(model):
+    bn = model.backbone.bn1
+    before = bn.running_mean.clone()
+    loader = build_loader(DATA, 'train')
+    with preserved_bn_stats(model):
+        recalibrate_bn(model, loader, num_batches=2)
+        assert not torch.equal(bn.running_mean, before)
+        assert int(bn.num_batches_tracked) == 2 and bn.momentum == 0.1
+        assert not model.training  # mode restored
+    assert torch.equal(bn.running_mean, before)  # snapshot restored
+
+
+def test_evaluate_first_batches(model):
+    loader = build_loader(DATA, 'val')
+    full = evaluate(model, loader)
+    assert set(full) == {'top-1', 'top-5'}
+    one = evaluate(model, loader, max_batches=1)
+    # the first 32 images by hand
+    imgs, labels = [], []
+    for i in range(32):
+        item = loader.dataset[i]
+        imgs.append(item['img'])
+        labels.append(int(loader.dataset.get_gt_labels()[i]))
+    with torch.no_grad():
+        pred = model(torch.stack(imgs), return_loss=False)
+    hits = sum(int(p.argmax() == y) for p, y in zip(pred, labels))
+    assert one['top-1'] == pytest.approx(100 * hits / 32)
+
+
+def test_move_optimizer_slices_state():
+    old = nn.Sequential(nn.Linear(4, 6), nn.Linear(6, 2))
+    new = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
+    opt = torch.optim.SGD(old.parameters(), lr=0.1, momentum=0.9)
+    opt.param_groups[0]['lr'] = 0.05  # a schedule's change carries over
+    old(torch.randn(5, 4)).sum().backward()
+    opt.step()
+    kept = torch.tensor([0, 2, 5])
+    cuts = {'0.weight': (kept, None), '0.bias': (kept, None),
+            '1.weight': (None, kept)}
+
+    def cut(name, t):
+        s = cuts.get(name, (None, None))
+        for dim, k in enumerate(s):
+            if k is not None:
+                t = t.index_select(dim, k)
+        return t
+    buf = opt.state[old[0].weight]['momentum_buffer'].clone()
+    assert move_optimizer_(opt, old, new, cut) == 4
+    assert [id(p) for p in opt.param_groups[0]['params']] == \
+        [id(p) for p in new.parameters()]
+    assert opt.param_groups[0]['lr'] == 0.05
+    assert torch.equal(opt.state[new[0].weight]['momentum_buffer'],
+                       buf[kept])
+    assert opt.state[new[1].weight]['momentum_buffer'].shape == (2, 3)
+    new(torch.randn(5, 4)).sum().backward()
+    opt.step()  # shapes agree
+
+
+def test_report_rows_follow_the_declared_stages():
+    acc = {'top-1': 90.0, 'top-5': 99.0}
+    report = dict(stages=[['before_pruning', 'before'],
+                          ['after_search', 'best candidate']],
+                  accuracy=dict(before_pruning=acc, after_search=acc),
+                  flops=dict(unpruned=2e6, pruned=1e6, ratio=0.5),
+                  params=dict(unpruned=2e3, pruned=1e3, ratio=0.5),
+                  latency_ms={}, finetune_seconds_per_iter=0.1234)
+    table = format_table(report)
+    lines = table.splitlines()
+    assert lines[2].startswith('before') and 'best candidate' in lines[3]
+    assert '90.00' in lines[3] and 'fine-tuning s/iter' in table
