@@ -8,7 +8,6 @@ import difflib
 import inspect
 import os.path as osp
 
-import torch
 from mmcv import Config
 
 from ..utils import UserInputError, check_checkpoint  # noqa: F401

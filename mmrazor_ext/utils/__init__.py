@@ -5,5 +5,6 @@ from .dist import broadcast_object, is_distributed, rank
 from .errors import UserInputError
 from .file_io import atomic_write, save_module, write_json
 
-__all__ = ['UserInputError', 'check_checkpoint', 'atomic_write', 'write_json', 'save_module',
-           'is_distributed', 'rank', 'broadcast_object']
+__all__ = ['UserInputError', 'check_checkpoint', 'atomic_write',
+           'write_json', 'save_module', 'is_distributed', 'rank',
+           'broadcast_object']
