@@ -2,7 +2,6 @@
 import importlib.util
 import os
 import subprocess
-import sys
 import json
 import os.path as osp
 
@@ -51,14 +50,28 @@ def test_bad_input_exits_with_one_line(tmp_path, argv, match):
                       '--num-images', '4'])
 
 
-def test_example_script_runs(tmp_path):
+def test_example_script_runs(tmp_path, monkeypatch):
+    """The shell example hands its settings to the tool. Its ``PYTHON`` is
+    a stub that records the working directory and command line; the tool
+    then runs in this process on exactly that command line, which spares a
+    second interpreter importing the whole stack (about 10 s)."""
     script = osp.join(ROOT, 'tests/simple_pruning/CDP',
                       'visual_cdp_score_resnet18.sh')
-    env = dict(os.environ, PYTHON=sys.executable, OUT_DIR=str(tmp_path),
+    record, stub = tmp_path / 'argv', tmp_path / 'python'
+    stub.write_text(f'#!/bin/sh\nprintf "%s\\0" "$PWD" "$@" > "{record}"\n')
+    stub.chmod(0o755)
+    out_dir = tmp_path / 'out'
+    env = dict(os.environ, PYTHON=str(stub), OUT_DIR=str(out_dir),
                NUM_IMAGES='8')
     subprocess.run(['bash', script, '--batch-size', '8', '--device', 'cpu',
                     '--layers', 'backbone.bn1'], env=env, check=True,
                    capture_output=True)
-    data = json.loads((tmp_path / 'scores.json').read_text())
+    cwd, tool, *argv = record.read_text().split('\0')[:-1]
+    assert osp.samefile(osp.join(cwd, tool),
+                        osp.join(ROOT, 'tools/visualize_scores.py'))
+    monkeypatch.chdir(cwd)
+    _tool().main(argv)
+    data = json.loads((out_dir / 'scores.json').read_text())
     assert data['metric'] == 'CDPMetric' and data['num_images'] == 8
-    assert (tmp_path / 'backbone.bn1.png').exists()
+    assert data['metric_options'] == {'num_classes': 10}
+    assert (out_dir / 'backbone.bn1.png').exists()
