@@ -71,11 +71,13 @@ class PruningHook(Hook):
             algo.record.update(saved)
         self._save_subnet(runner, algo)
         flops = algo.pruner.flops_params(algo.pruner.get_subnet())[0]
+        done = int(algo.steps_done)
+        model = ('the physically pruned model' if algo.is_exported else
+                 'the masked model' if done else 'the unpruned model')
         runner.logger.info(
-            f'{algo.NAME}: {int(algo.steps_done)}/{algo.num_steps} prune '
-            f'steps done, FLOPs {flops / algo.full_flops:.1%} of the '
-            'unpruned model, training the '
-            f'{"physically pruned" if algo.is_exported else "masked"} model')
+            f'{algo.NAME}: {done}/{algo.num_steps} prune steps done, FLOPs '
+            f'{flops / algo.full_flops:.1%} of the unpruned model; '
+            f'starting from {model}')
 
     def before_train_epoch(self, runner):
         algo = self.algorithm(runner)
