@@ -17,7 +17,8 @@ from .flops import count_flops_params
 from .graph_tracer import GraphTracer
 from .masks import attach_masks, set_masks
 from .param_masks import ParamMasks, param_masks
-from .subnet_io import check_subnet, load_subnet, save_subnet
+from .subnet_io import (check_subnet, load_subnet, save_subnet,
+                        spaces_left_out)
 
 Subnet = Dict[str, List[int]]
 
@@ -348,13 +349,27 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
         return parameter_slices(self.layers, keep)
 
     def save_subnet(self, subnet: Subnet, path: str) -> None:
+        """Write ``subnet`` as JSON; spaces it leaves out are written as
+        ``keep_whole``."""
         save_subnet(check_subnet(self._as_indices(subnet), self._sizes()),
                     path, self._sizes())
 
     def load_subnet(self, path: str) -> Subnet:
-        """Read a subnet file and check it against this model."""
-        subnet, declared = load_subnet(path)
-        return check_subnet(subnet, self._sizes(), declared)
+        """Read a subnet file and check it against this model. Spaces the
+        file leaves out without stating them in ``keep_whole`` keep all
+        their channels, with a warning naming them."""
+        data = load_subnet(path)
+        sizes = self._sizes()
+        subnet = check_subnet(data.subnet, sizes, data.num_channels)
+        left = spaces_left_out(subnet, sizes, data.keep_whole)
+        if left:
+            names = ', '.join(left[:3]) + (
+                f' and {len(left) - 3} more' if len(left) > 3 else '')
+            warnings.warn(f'subnet {path} leaves out {len(left)} of '
+                          f'{len(sizes)} prunable spaces, kept whole: '
+                          f'{names} (list them in "keep_whole", or write '
+                          '"keep_whole": "all_others", to say so)')
+        return subnet
 
     # ------------------------------------------------------------ results
     def flops_params(self, subnet=None):
