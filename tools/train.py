@@ -18,8 +18,9 @@ from mmcls.utils import collect_env, get_root_logger
 from mmcv.runner import get_dist_info
 
 from mmrazor_ext.apis import (UserInputError, build_model, check_checkpoint,
-                              check_data_paths, load_config, setup_device,
-                              train_model)
+                              check_data_paths, check_eval_metrics,
+                              check_resume_from, check_work_dir, load_config,
+                              setup_device, train_model)
 from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
                                   parse_launch_args)
 
@@ -57,21 +58,27 @@ def prepare(args):
         raise UserInputError(f'config {args.config} has neither model nor '
                              f'algorithm')
     check_data_paths(cfg)
+    if not args.no_validate and 'metric' in cfg.get('evaluation', {}):
+        check_eval_metrics(cfg.data.get('val'), cfg.evaluation.metric)
     for key in ('resume_from', 'load_from'):
         if cfg.get(key):
             check_checkpoint(cfg[key], key)
+    check_work_dir(cfg.work_dir)
     return cfg, setup_device(cfg, args.launcher)
 
 
 def setup(args):
     """Checks, then the seed, then the model: the seed fixes its initial
-    weights (seeding afterwards, they would differ from run to run)."""
+    weights (seeding afterwards, they would differ from run to run); then
+    whether ``resume_from`` fits that model."""
     cfg, distributed = prepare(args)
     # after setup_device: in a distributed run rank 0's seed is broadcast
     cfg.seed = init_random_seed(args.seed, device=cfg.device)
     set_random_seed(cfg.seed, deterministic=args.deterministic)
     model = build_model(cfg)
     model.init_weights()
+    if cfg.get('resume_from'):  # wins over load_from, as in mmcv
+        check_resume_from(model, cfg.resume_from)
     return cfg, distributed, [build_dataset(cfg.data.train)], model
 
 

@@ -6,7 +6,9 @@ from deep inside mmcv.
 """
 import difflib
 import inspect
+import os
 import os.path as osp
+import tempfile
 
 from mmcv import Config
 
@@ -117,3 +119,98 @@ def check_data_paths(cfg):
                 if value and not osp.exists(osp.expanduser(value)):
                     raise UserInputError(
                         f'data path not found: data.{split}.{key}={value}')
+
+
+def check_work_dir(path):
+    """``path`` is a folder, or can be made one, and files can be written
+    there: a file in its way, or a folder that cannot be written (read-only
+    file system, permissions), is one line now rather than a traceback
+    once the run starts writing. Leaves nothing behind."""
+    parent = osp.abspath(osp.expanduser(path))
+    while not osp.lexists(parent):
+        parent = osp.dirname(parent)
+    if not osp.isdir(parent):
+        where = '' if parent == osp.abspath(osp.expanduser(path)) else \
+            f': {parent}'
+        kind = 'a file, not a folder' if osp.isfile(parent) else \
+            'not a folder'
+        raise UserInputError(f'work_dir {path}{where} is {kind}')
+    # os.access says yes to root even on a read-only mount: try it
+    try:
+        fd, tmp = tempfile.mkstemp(prefix='.write_test_', dir=parent)
+        os.close(fd)
+        os.remove(tmp)
+    except OSError as e:
+        raise UserInputError(f'work_dir {path} cannot be written: cannot '
+                             f'create files in {parent} ({e.strerror})')
+
+
+#: What mmcls 0.25's ``evaluate`` accepts, by the class defining it.
+_EVAL_METRICS = (
+    ('MultiLabelDataset', ('mAP', 'CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')),
+    ('BaseDataset', ('accuracy', 'precision', 'recall', 'f1_score',
+                     'support')))
+
+
+def check_eval_metrics(dataset_cfg, metrics, what='evaluation.metric'):
+    """Each of ``metrics`` is one the dataset's ``evaluate`` accepts (with
+    a did-you-mean hint), so a typo fails now, not after an epoch. A
+    dataset with its own ``evaluate`` is not checked."""
+    import mmcls.datasets as mmcls_datasets
+    while isinstance(dataset_cfg, dict) and 'type' in dataset_cfg and \
+            ('dataset' in dataset_cfg or 'datasets' in dataset_cfg):
+        inner = dataset_cfg.get('dataset') or dataset_cfg['datasets']
+        dataset_cfg = inner[0] if isinstance(inner, (list, tuple)) else inner
+    kind = (dataset_cfg or {}).get('type')
+    cls = kind if inspect.isclass(kind) else \
+        mmcls_datasets.DATASETS.get(kind) if isinstance(kind, str) else None
+    allowed = next((names for base, names in _EVAL_METRICS
+                    if getattr(cls, 'evaluate', None) is
+                    getattr(mmcls_datasets, base).evaluate), None)
+    if allowed is None:
+        return
+    for metric in [metrics] if isinstance(metrics, str) else metrics:
+        if metric not in allowed:
+            near = difflib.get_close_matches(str(metric), allowed, n=1)
+            hint = f'; did you mean {near[0]}?' if near else ''
+            raise UserInputError(
+                f'{what} {metric!r} is not a metric of {cls.__name__} '
+                f'({", ".join(allowed)}){hint}')
+
+
+def check_resume_from(model, path):
+    """The ``resume_from`` checkpoint was saved by a training run of this
+    model: it has the epoch to continue from, and its state dict has the
+    model's keys and shapes (mmcv's resume loads non-strictly and fails
+    later, or trains on). A pruning algorithm first takes the structure
+    the checkpoint carries (``load_structure``), as training will."""
+    ckpt = check_checkpoint(path, 'resume_from')
+    meta = ckpt.get('meta')
+    if not isinstance(meta, dict) or 'epoch' not in meta or \
+            'iter' not in meta:
+        raise UserInputError(f'resume_from checkpoint {path} has no epoch '
+                             'in its meta: not saved by a training run '
+                             '(start from its weights with --load-from)')
+    state = ckpt.get('state_dict', ckpt)
+    state = {k[7:] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    if hasattr(model, 'load_structure'):
+        try:
+            model.load_structure(state)
+        except (RuntimeError, KeyError, ValueError, TypeError) as e:
+            raise UserInputError(f'resume_from checkpoint {path} does not '
+                                 f'fit the model: {e}') from e
+    own = model.state_dict()
+    for keys, what in (([k for k in own if k not in state], 'missing key'),
+                       ([k for k in state if k not in own],
+                        'unexpected key'),
+                       ([f'{k} {tuple(state[k].shape)} vs '
+                         f'{tuple(v.shape)} in the model'
+                         for k, v in own.items() if k in state and
+                         tuple(getattr(state[k], 'shape', ())) !=
+                         tuple(v.shape)],
+                        'shape of')):
+        if keys:
+            more = f' (and {len(keys) - 1} more)' if len(keys) > 1 else ''
+            raise UserInputError(f'resume_from checkpoint {path} does not '
+                                 f'fit the model: {what} {keys[0]}{more}')

@@ -13,10 +13,13 @@ Subnet = Dict[str, List[int]]
 
 
 def check_ratio(ratio, what='ratio') -> float:
+    """``ratio`` as a float in [0, 1); ``what`` names it in the error, and
+    one whose name says FLOPs is a fraction of FLOPs, not channels."""
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)):
         raise TypeError(f'{what} must be a number in [0, 1), got {ratio!r}')
     if not 0 <= ratio < 1:
-        raise ValueError(f'{what} must be in [0, 1) (fraction of channels '
+        unit = 'FLOPs' if 'flops' in what.lower() else 'channels'
+        raise ValueError(f'{what} must be in [0, 1) (fraction of {unit} '
                          f'removed), got {ratio}')
     return float(ratio)
 

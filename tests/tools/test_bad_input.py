@@ -1,12 +1,16 @@
 """Each bad input ends in one line naming it; work_dir stays as it was."""
 import hashlib
 import os
+import tempfile
 
 import pytest
+import torch
 
 from tool_runner import ROOT, run, run_main, tiny_config
 
 CIFAR = f'{ROOT}/configs/resnet/cifar-resnet20_1xb128_cifar10.py'
+ONE_SHOT = f'{ROOT}/configs/one_shot/' \
+    'one-shot-l1_cifar-resnet20_1xb64_digits.py'
 
 
 def snapshot(folder):
@@ -47,15 +51,32 @@ CASES = {
     'corrupt checkpoint': (
         lambda t: ['{tiny}', '--load-from', corrupt(t)], {},
         'load_from checkpoint {tmp}/corrupt.pth is corrupt'),
+    'misspelt evaluation metric': (
+        lambda t: ['{tiny}', '--cfg-options', 'evaluation.metric=acuracy'],
+        {}, "evaluation.metric 'acuracy' is not a metric of SklearnDigits "
+        '(accuracy, precision, recall, f1_score, support); did you mean '
+        'accuracy?'),
+    'work_dir is a file': (
+        lambda t: ['{tiny}', '--work-dir', '{work}/notes.txt'], {},
+        'work_dir {work}/notes.txt is a file, not a folder'),
+    'work_dir under a file': (
+        lambda t: ['{tiny}', '--work-dir', '{work}/notes.txt/run'], {},
+        'work_dir {work}/notes.txt/run: {work}/notes.txt is a file, not a '
+        'folder'),
+    'flops_target out of range': (
+        lambda t: [ONE_SHOT, '--cfg-options', 'algorithm.flops_target=1.5'],
+        {}, 'flops_target must be in [0, 1) (fraction of FLOPs removed), '
+        'got 1.5'),
 }
 
 
 def train_args(case, tmp_path, work_dir):
     make_args, env, message = CASES[case]
     tiny = tiny_config(tmp_path / 'tiny.py')
-    args = [a.format(tiny=tiny) for a in make_args(tmp_path)]
-    return args + ['--work-dir', str(work_dir)], env, \
-        message.format(tmp=tmp_path)
+    args = [a.format(tiny=tiny, work=work_dir) for a in make_args(tmp_path)]
+    if '--work-dir' not in args:
+        args += ['--work-dir', str(work_dir)]
+    return args, env, message.format(tmp=tmp_path, work=work_dir)
 
 
 def user_error(tool, argv):
@@ -74,6 +95,71 @@ def test_train_bad_input(case, tmp_path, work_dir, monkeypatch):
     line = user_error('train', args)
     assert line.startswith('train.py: error: ') and '\n' not in line
     assert message in line
+    assert snapshot(work_dir) == before
+
+
+@pytest.mark.parametrize('how', ['permissions', 'sysfs'])
+def test_unwritable_work_dir(how, tmp_path):
+    """A work_dir that cannot be written is refused before any work. Root
+    ignores permissions: then a folder under /sys, where not even root
+    may create files, stands in for a read-only file system."""
+    if how == 'permissions':
+        if os.geteuid() == 0:
+            pytest.skip('root ignores permissions')
+        parent = tmp_path / 'read_only'
+        parent.mkdir()
+        parent.chmod(0o555)
+    else:
+        parent = '/sys'
+        try:
+            os.rmdir(tempfile.mkdtemp(dir=parent))
+            pytest.skip('/sys is writable here')
+        except OSError:
+            pass
+    work = f'{parent}/run/work'
+    line = user_error('train', [tiny_config(tmp_path / 'tiny.py'),
+                                '--work-dir', work])
+    assert line.startswith(f'train.py: error: work_dir {work} cannot be '
+                           f'written: cannot create files in {parent} (')
+    assert '\n' not in line and not os.path.exists(work)
+
+
+def resume_cases(tmp_path, trained):
+    """(config, checkpoint, message) of checkpoints a run cannot resume."""
+    cfg, work, _ = trained
+    epoch_1 = work / 'epoch_1.pth'
+    deeper = tiny_config(tmp_path / 'deeper.py',
+                         extra='model = dict(backbone=dict(depth=32))')
+    weights = tmp_path / 'weights.pth'
+    torch.save({'state_dict': torch.load(epoch_1, weights_only=False)[
+        'state_dict']}, weights)
+    pretrained = tmp_path / 'pretrained.pth'
+    torch.save({'state_dict': {'other.weight': torch.zeros(1)},
+                'meta': {'epoch': 1, 'iter': 12}}, pretrained)
+    return {
+        'another depth': (
+            deeper, epoch_1, f'resume_from checkpoint {epoch_1} does not fit '
+            'the model: missing key backbone.layer1.3.conv1.weight (and '),
+        'no epoch in meta': (
+            cfg, weights, f'resume_from checkpoint {weights} has no epoch in '
+            'its meta: not saved by a training run (start from its weights '
+            'with --load-from)'),
+        'another model': (
+            cfg, pretrained, f'resume_from checkpoint {pretrained} does not '
+            'fit the model: missing key backbone.conv1.weight (and '),
+    }
+
+
+@pytest.mark.parametrize('case', ['another depth', 'no epoch in meta',
+                                  'another model'])
+def test_resume_from_checkpoint_of_another_model(case, tmp_path, trained,
+                                                 work_dir):
+    cfg, ckpt, message = resume_cases(tmp_path, trained)[case]
+    before = snapshot(work_dir)
+    line = user_error('train', [cfg, '--resume-from', ckpt,
+                                '--work-dir', work_dir])
+    assert line.startswith(f'train.py: error: {message}')
+    assert '\n' not in line
     assert snapshot(work_dir) == before
 
 
