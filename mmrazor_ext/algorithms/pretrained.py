@@ -1,7 +1,7 @@
 """The trained classifier an algorithm starts from."""
 from torch import nn
 
-from ..utils import UserInputError, check_checkpoint
+from ..utils import UserInputError, check_checkpoint, state_dict_mismatch
 
 
 def load_pretrained(model: nn.Module, path: str) -> None:
@@ -14,16 +14,8 @@ def load_pretrained(model: nn.Module, path: str) -> None:
     if any(k.startswith(prefix) for k in state):
         state = {k[len(prefix):]: v for k, v in state.items()
                  if k.startswith(prefix)}
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    extra = [k for k in state if k not in own]
-    shapes = [f'{k} {tuple(v.shape)} vs {tuple(own[k].shape)}'
-              for k, v in state.items()
-              if k in own and tuple(v.shape) != tuple(own[k].shape)]
-    if missing or extra or shapes:
-        what = (f'shapes differ: {shapes[0]}' if shapes else
-                f'missing keys: {missing[:3]}' if missing else
-                f'unexpected keys: {extra[:3]}')
+    what = state_dict_mismatch(model.state_dict(), state)
+    if what:
         raise UserInputError(f'pretrained checkpoint {path} does not '
                              f'match the architecture ({what})')
     model.load_state_dict(state)

@@ -19,3 +19,25 @@ def check_checkpoint(path, what):
         raise UserInputError(f'{what} checkpoint {path} holds a '
                              f'{type(ckpt).__name__}, not a state dict')
     return ckpt
+
+
+def state_dict_mismatch(own, state):
+    """How ``state`` (a checkpoint's weights) differs from ``own`` (a
+    model's ``state_dict()``), naming the first differing keys: shapes
+    first, then missing, then unexpected keys; None when they fit."""
+    shapes = [f'{k} {tuple(getattr(v, "shape", ()))} vs '
+              f'{tuple(own[k].shape)}' for k, v in state.items()
+              if k in own and
+              tuple(getattr(v, 'shape', ())) != tuple(own[k].shape)]
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own]
+    if shapes:
+        return f'shapes differ: {shapes[0]}' + (
+            f' and {len(shapes) - 1} more' if len(shapes) > 1 else '')
+    if missing:
+        return f'missing keys: {missing[:3]}' + (
+            f' and {len(missing) - 3} more' if len(missing) > 3 else '')
+    if extra:
+        return f'unexpected keys: {extra[:3]}' + (
+            f' and {len(extra) - 3} more' if len(extra) > 3 else '')
+    return None
