@@ -4,13 +4,16 @@ The only weights loaded are those of the ``checkpoint`` argument;
 ``load_from`` and ``resume_from`` in the config are ignored here. For an
 algorithm config (``algorithm=...``) the checkpoint may be the algorithm's
 own (``architecture.model.*`` keys, as ``tools/train.py`` saves it) or a
-plain classifier's; ``--subnet`` applies a pruned subnet JSON first.
+plain classifier's; ``--subnet`` applies a pruned subnet JSON first. An
+algorithm checkpoint that holds a subnet is evaluated with it; ``--subnet``
+must then be that same subnet (another one is a one-line error).
 """
 import argparse
 import os.path as osp
 
 import mmcv
 import numpy as np
+import torch
 import torch.distributed as dist
 from mmcls.datasets import build_dataloader, build_dataset
 from mmcls.utils import get_root_logger
@@ -24,7 +27,8 @@ from mmrazor_ext.apis import (build_model, check_checkpoint,
 from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
                                   parse_launch_args)
 from mmrazor_ext.apis.train import loader_settings
-from mmrazor_ext.utils import UserInputError, atomic_write
+from mmrazor_ext.utils import (UserInputError, atomic_write,
+                               state_dict_mismatch)
 
 
 def parse_args(argv=None):
@@ -68,15 +72,57 @@ def prepare(args):
     loader = build_dataloader(dataset, **loader_cfg)
 
     model = build_model(cfg)
-    load_weights(model, ckpt, args.checkpoint)
+    state = checkpoint_state(ckpt)
+    if args.subnet:
+        state = check_subnet_held(model, state, args)
+    load_weights(model, state, args.checkpoint)
     return cfg, distributed, dataset, loader, model
 
 
-def load_weights(model, ckpt, path):
-    """Load strictly; a classifier checkpoint fits an algorithm too."""
+def checkpoint_state(ckpt):
+    """The weights of a checkpoint, without a DDP ``module.`` prefix."""
     state = ckpt.get('state_dict', ckpt)
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
+    return {k[7:] if k.startswith('module.') else k: v
+            for k, v in state.items()}
+
+
+def check_subnet_held(model, state, args):
+    """``state`` to load with ``--subnet``: a checkpoint that holds another
+    subnet is refused (its own would replace the given one as it loads);
+    one whose ``pruned_keep`` keeps everything (no prune step ran) takes
+    the given subnet."""
+    saved_structure = getattr(model, 'saved_structure', None)
+    if saved_structure is None:
+        return state
+    held, exported = saved_structure(state)
+    given = model.pruned_keep.cpu()
+    if held is None or torch.equal(held, given):
+        return state
+    if held.all() and not exported:
+        return {**state, 'pruned_keep': given.clone()}
+    n_given, total, flops_given = subnet_size(model.pruner, given)
+    n_held, _, flops_held = subnet_size(model.pruner, held)
+    raise UserInputError(
+        f'--subnet {args.subnet} differs from the subnet checkpoint '
+        f'{args.checkpoint} holds (it keeps {n_given} of {total} channels, '
+        f'{flops_given:.1%} of the FLOPs; the checkpoint {n_held}, '
+        f"{flops_held:.1%}); drop --subnet to evaluate the checkpoint's own")
+
+
+def subnet_size(pruner, keep):
+    """``(channels kept, prunable channels, fraction of FLOPs kept)``."""
+    kept = total = 0
+    for sp in pruner.prunable_spaces:
+        units = keep[sp.offset:sp.offset + sp.num_channels]
+        kept += int(units.sum()) * sp.channels_per_unit
+        total += sp.num_channels * sp.channels_per_unit
+    flops = pruner.flops_params(pruner.subnet_from_keep(keep))[0]
+    return kept, total, flops / pruner.flops_params(None)[0]
+
+
+def load_weights(model, state, path):
+    """Load strictly; a classifier checkpoint fits an algorithm too. A
+    mismatch names the first differing keys."""
     target = model
     if hasattr(model, 'architecture') and \
             not any(k.startswith('architecture.') for k in state):
@@ -84,9 +130,11 @@ def load_weights(model, ckpt, path):
     try:
         load_state_dict(target, state, strict=True)
     except RuntimeError as e:
-        first = str(e).strip().splitlines()[0][:300]
-        raise UserInputError(f'checkpoint {path} does not fit the model: '
-                             f'{first}') from e
+        # an algorithm has taken the checkpoint's structure by now
+        what = state_dict_mismatch(target.state_dict(), state) or \
+            str(e).strip().splitlines()[0][:300]
+        raise UserInputError(f'checkpoint {path} does not fit the model '
+                             f'({what})') from e
 
 
 def write_atomic(obj, path):

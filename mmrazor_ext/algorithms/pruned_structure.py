@@ -55,20 +55,29 @@ class PrunedStructureMixin:
             return copy.deepcopy(self.architecture.model).cpu()
         return self.pruner.export().cpu()
 
+    def saved_structure(self, state_dict):
+        """``(pruned_keep, pruned_exported)`` of this algorithm's (top
+        level) ``state_dict``: the subnet it holds, and whether it holds
+        the physically pruned model; ``(None, False)`` for a state dict
+        without a subnet of this model (a classifier's, another model's).
+        """
+        state = {k[7:] if k.startswith('module.') else k: v
+                 for k, v in state_dict.items()}
+        keep = state.get('pruned_keep')
+        if keep is None or keep.numel() != self.pruned_keep.numel():
+            return None, False
+        return keep.bool().cpu(), bool(state.get('pruned_exported', False))
+
     def load_structure(self, state_dict) -> None:
         """Give this algorithm the structure a checkpoint's ``state_dict``
         was saved from (its subnet; the physically pruned model if it was
         exported), so that its weights then load strictly. The tools call
         it before an optimizer or DDP wrapper is built."""
-        state = {k[7:] if k.startswith('module.') else k: v
-                 for k, v in state_dict.items()}
-        keep = state.get('pruned_keep')
-        if keep is None or keep.numel() != self.pruned_keep.numel():
+        keep, exported = self.saved_structure(state_dict)
+        if keep is None:
             return
-        exported = bool(state.get('pruned_exported', False))
         if self.is_exported:
-            if exported and torch.equal(keep.bool().cpu(),
-                                        self.pruned_keep.cpu()):
+            if exported and torch.equal(keep, self.pruned_keep.cpu()):
                 return
             raise RuntimeError(f'{self.NAME}: cannot load a checkpoint of '
                                'another subnet into a physically pruned '

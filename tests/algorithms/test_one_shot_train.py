@@ -124,6 +124,14 @@ def test_test_tool_before_and_after_the_switch(iterative, epoch,
     args = [cfg, ckpt, '--out', str(tmp_path / 'out.json')]
     if with_subnet:
         args += ['--subnet', str(work / 'subnet.json')]
+    if with_subnet and epoch == 1:
+        # subnet.json is the last step's; epoch_1.pth holds the first's
+        with pytest.raises(SystemExit) as e:
+            tool.main(args)
+        assert str(e.value.code).startswith(
+            f'test.py: error: --subnet {work}/subnet.json differs from the '
+            f'subnet checkpoint {ckpt} holds (')
+        return
     tool.main(args)
     top1 = json.load(open(tmp_path / 'out.json'))['metrics']['accuracy_top-1']
     # the same number as the run's own evaluation of that epoch
