@@ -8,7 +8,7 @@ from mmcv.runner import HOOKS, Hook
 
 from ..core import rewrap_model
 from ..utils import rank, save_module, write_json
-from .latency import cpu_latency
+from .latency import compare_latency, cpu_latency, machine_load
 from .report import format_table
 
 RECORD_KEY = 'pruning_record'  # in runner.meta['hook_msgs'], so in ckpts
@@ -39,7 +39,9 @@ class PruningHook(Hook):
         latency_batch_sizes (tuple[int]): Batch sizes of the CPU latency
             measurement of the unpruned and the exported model.
         latency_time (float): Seconds spent timing each model per batch
-            size (at least 5 runs each).
+            size (at least 5 runs each). The report keeps the median, the
+            interquartile range and whether the comparison is reliable
+            (see :func:`compare_latency`).
     """
 
     def __init__(self, subnet='subnet.json', exported='pruned_model.pth',
@@ -132,12 +134,13 @@ class PruningHook(Hook):
     def report(self, runner, algo, exported) -> dict:
         flops, params = algo.pruner.flops_params(algo.pruner.get_subnet())
         t0 = time.time()
-        latency = cpu_latency(
+        stats = cpu_latency(
             dict(unpruned=algo.pruner.export(subnet={}), exported=exported),
             algo.pruner.input_shape, self.latency_batch_sizes,
             self.latency_time)
-        for ms in latency.values():
-            ms['speedup'] = ms['unpruned'] / ms['exported']
+        load = machine_load()  # over the last minute: the timing's
+        latency = {batch: compare_latency(s, load)
+                   for batch, s in stats.items()}
         latest = osp.join(runner.work_dir, 'latest.pth')
         checkpoint = osp.basename(osp.realpath(latest)) \
             if osp.exists(latest) else None
@@ -153,7 +156,7 @@ class PruningHook(Hook):
                        ratio=flops / algo.full_flops),
             params=dict(unpruned=algo.full_params, pruned=params,
                         ratio=params / algo.full_params),
-            latency_ms=latency,
+            latency_ms=latency, latency_load=load,
             finetune_seconds_per_iter=(
                 statistics.median(self._iter_seconds)
                 if self._iter_seconds else None),

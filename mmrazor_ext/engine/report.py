@@ -12,9 +12,17 @@ def _acc(rec, key):
     return f'{rec[key]:.2f}' if rec and key in rec else '-'
 
 
+def _ms(row, name):
+    """Median, and the interquartile range when the report has it."""
+    iqr = (row.get('iqr') or {}).get(name)
+    spread = f' [{iqr[0]:.2f}-{iqr[1]:.2f}]' if iqr else ''
+    return f'{row[name]:.2f}{spread}'
+
+
 def format_table(report: dict) -> str:
     """The report as a plain-text table: accuracy per stage, FLOPs,
-    parameters, CPU latency."""
+    parameters, CPU latency (median [first-third quartile], and why a
+    comparison is unreliable when it is)."""
     acc = report['accuracy']
     stages = [(k, label) for k, label in
               report.get('stages', DEFAULT_STAGES) if k in acc]
@@ -27,8 +35,11 @@ def format_table(report: dict) -> str:
              ('params (K)', f'{pa["unpruned"] / 1e3:.1f}',
               f'-> {pa["pruned"] / 1e3:.1f} ({pa["ratio"]:.1%})')]
     for batch, ms in report.get('latency_ms', {}).items():
-        rows.append((f'CPU latency {batch} (ms)', f'{ms["unpruned"]:.2f}',
-                     f'-> {ms["exported"]:.2f} (x{ms["speedup"]:.2f})'))
+        rows.append((f'CPU latency {batch} (ms)',
+                     _ms(ms, 'unpruned'),
+                     f'-> {_ms(ms, "exported")} (x{ms["speedup"]:.2f})' +
+                     (f' unreliable: {ms["caveat"]}' if ms.get('caveat')
+                      else '')))
     sec = report.get('finetune_seconds_per_iter')
     if sec is not None:
         rows.append(('fine-tuning s/iter', f'{sec:.3f}',

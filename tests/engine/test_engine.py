@@ -1,14 +1,15 @@
 """The shared engine: BN snapshot/restore and recalibration, evaluation on
-N batches, the optimizer's move to a smaller model, the report table."""
+N batches, the optimizer's move to a smaller model, CPU latency with its
+spread, the report table."""
 import pytest
 import torch
 from mmcls.models import build_classifier
 from torch import nn
 
 import mmrazor_ext  # noqa: F401
-from mmrazor_ext.engine import (build_loader, evaluate, format_table,
-                                move_optimizer_, preserved_bn_stats,
-                                recalibrate_bn)
+from mmrazor_ext.engine import (build_loader, compare_latency, cpu_latency,
+                                evaluate, format_table, move_optimizer_,
+                                preserved_bn_stats, recalibrate_bn)
 
 MODEL = dict(type='ImageClassifier',
              backbone=dict(type='CifarResNet', depth=20),
@@ -103,3 +104,67 @@ def test_report_rows_follow_the_declared_stages():
     lines = table.splitlines()
     assert lines[2].startswith('before') and 'best candidate' in lines[3]
     assert '90.00' in lines[3] and 'fine-tuning s/iter' in table
+
+
+def test_cpu_latency_keeps_the_spread_of_the_runs():
+    models = dict(big=nn.Conv2d(3, 64, 3), small=nn.Conv2d(3, 4, 3))
+    stats = cpu_latency(models, (3, 16, 16), batch_sizes=(1, 2),
+                        min_time=0.01, min_repeats=7)
+    assert list(stats) == ['batch_1', 'batch_2']
+    for row in stats.values():
+        for s in row.values():
+            assert s['runs'] >= 7
+            assert 0 < s['q1'] <= s['median'] <= s['q3']
+
+
+def timing(median, q1, q3):
+    return dict(median=median, q1=q1, q3=q3, runs=20)
+
+
+IDLE = dict(load_average=0.5, cpus=2)
+
+
+@pytest.mark.parametrize('exported,load,caveat', [
+    # 3x faster, tight runs, idle machine: a measurement to trust
+    (timing(1.0, 0.98, 1.03), IDLE, None),
+    # "3x slower" under load: the same timings, not to be trusted
+    (timing(9.0, 8.9, 9.2), dict(load_average=3.4, cpus=2),
+     'machine loaded (load 3.4 on 2 CPUs)'),
+    # runs spread over more than the difference of the medians
+    (timing(2.6, 1.5, 4.5), IDLE,
+     'spread (IQR 3.00 ms) larger than the difference (0.40 ms)'),
+    # the same speed, steadily measured: no caveat
+    (timing(3.01, 2.99, 3.04), IDLE, None),
+])
+def test_latency_comparison_marks_unreliable_rows(exported, load, caveat):
+    row = compare_latency(dict(unpruned=timing(3.0, 2.97, 3.05),
+                               exported=exported), load)
+    assert row['unpruned'] == 3.0 and row['exported'] == exported['median']
+    assert row['speedup'] == pytest.approx(3.0 / exported['median'])
+    assert row['iqr'] == dict(unpruned=[2.97, 3.05],
+                              exported=[exported['q1'], exported['q3']])
+    assert row['runs'] == 20
+    assert row['reliable'] == (caveat is None) and row['caveat'] == caveat
+
+
+def test_report_table_shows_spread_and_caveat():
+    fast = compare_latency(dict(unpruned=timing(3.0, 2.97, 3.05),
+                                exported=timing(1.0, 0.98, 1.03)), IDLE)
+    slow = compare_latency(dict(unpruned=timing(3.0, 2.97, 3.05),
+                                exported=timing(9.0, 8.9, 9.2)),
+                           dict(load_average=3.4, cpus=2))
+    report = dict(accuracy={}, flops=dict(unpruned=2e6, pruned=1e6,
+                                          ratio=0.5),
+                  params=dict(unpruned=2e3, pruned=1e3, ratio=0.5),
+                  latency_ms=dict(batch_1=fast, batch_64=slow))
+    rows = format_table(report).splitlines()[-2:]
+    assert rows[0].split() == ['CPU', 'latency', 'batch_1', '(ms)', '3.00',
+                               '[2.97-3.05]', '->', '1.00', '[0.98-1.03]',
+                               '(x3.00)']
+    assert rows[1].endswith('-> 9.00 [8.90-9.20] (x0.33) unreliable: '
+                            'machine loaded (load 3.4 on 2 CPUs)')
+    # a report written before the spread was kept still prints
+    old = dict(report, latency_ms=dict(batch_1=dict(
+        unpruned=3.0, exported=1.0, speedup=3.0)))
+    assert format_table(old).splitlines()[-1].split()[-4:] == \
+        ['3.00', '->', '1.00', '(x3.00)']
