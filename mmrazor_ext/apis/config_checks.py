@@ -12,7 +12,8 @@ import tempfile
 
 from mmcv import Config
 
-from ..utils import UserInputError, check_checkpoint  # noqa: F401
+from ..utils import (UserInputError, check_checkpoint,  # noqa: F401
+                     state_dict_mismatch)
 
 
 def load_config(path, cfg_options=None):
@@ -200,17 +201,7 @@ def check_resume_from(model, path):
         except (RuntimeError, KeyError, ValueError, TypeError) as e:
             raise UserInputError(f'resume_from checkpoint {path} does not '
                                  f'fit the model: {e}') from e
-    own = model.state_dict()
-    for keys, what in (([k for k in own if k not in state], 'missing key'),
-                       ([k for k in state if k not in own],
-                        'unexpected key'),
-                       ([f'{k} {tuple(state[k].shape)} vs '
-                         f'{tuple(v.shape)} in the model'
-                         for k, v in own.items() if k in state and
-                         tuple(getattr(state[k], 'shape', ())) !=
-                         tuple(v.shape)],
-                        'shape of')):
-        if keys:
-            more = f' (and {len(keys) - 1} more)' if len(keys) > 1 else ''
-            raise UserInputError(f'resume_from checkpoint {path} does not '
-                                 f'fit the model: {what} {keys[0]}{more}')
+    what = state_dict_mismatch(model.state_dict(), state)
+    if what:
+        raise UserInputError(f'resume_from checkpoint {path} does not fit '
+                             f'the model ({what})')

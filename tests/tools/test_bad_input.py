@@ -133,25 +133,28 @@ def resume_cases(tmp_path, trained):
     weights = tmp_path / 'weights.pth'
     torch.save({'state_dict': torch.load(epoch_1, weights_only=False)[
         'state_dict']}, weights)
-    pretrained = tmp_path / 'pretrained.pth'
-    torch.save({'state_dict': {'other.weight': torch.zeros(1)},
-                'meta': {'epoch': 1, 'iter': 12}}, pretrained)
+    five = tmp_path / 'five_classes.pth'  # another head
+    saved = torch.load(epoch_1, weights_only=False)
+    saved['state_dict']['head.fc.weight'] = torch.zeros(5, 64)
+    saved['state_dict']['head.fc.bias'] = torch.zeros(5)
+    torch.save(saved, five)
     return {
         'another depth': (
             deeper, epoch_1, f'resume_from checkpoint {epoch_1} does not fit '
-            'the model: missing key backbone.layer1.3.conv1.weight (and '),
+            "the model (missing keys: ['backbone.layer1.3.conv1.weight', "),
         'no epoch in meta': (
             cfg, weights, f'resume_from checkpoint {weights} has no epoch in '
             'its meta: not saved by a training run (start from its weights '
             'with --load-from)'),
-        'another model': (
-            cfg, pretrained, f'resume_from checkpoint {pretrained} does not '
-            'fit the model: missing key backbone.conv1.weight (and '),
+        'another head': (
+            cfg, five, f'resume_from checkpoint {five} does not fit the '
+            'model (shapes differ: head.fc.weight (5, 64) vs (10, 64) and 1 '
+            'more)'),
     }
 
 
 @pytest.mark.parametrize('case', ['another depth', 'no epoch in meta',
-                                  'another model'])
+                                  'another head'])
 def test_resume_from_checkpoint_of_another_model(case, tmp_path, trained,
                                                  work_dir):
     cfg, ckpt, message = resume_cases(tmp_path, trained)[case]
