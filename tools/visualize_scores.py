@@ -3,8 +3,9 @@
 Writes into ``--out-dir``: ``scores.json`` (raw scores per layer), one PNG
 per layer (sorted score curve; for CDPMetric also the class x channel TF-IDF
 heat map) and ``all_layers.png`` (every layer's sorted, max-normalised
-curve). Feature metrics run the model on ``--num-images`` images of the
-config's ``--split`` with the test pipeline (labels kept for CDP/Taylor).
+curve, coloured by depth, with a legend). Feature metrics run the model on
+``--num-images`` images of the config's ``--split`` with the test pipeline
+(labels kept for CDP/Taylor).
 
 Example:
     python tools/visualize_scores.py configs/resnet/x.py CDPMetric \
@@ -21,6 +22,9 @@ import matplotlib
 
 matplotlib.use('Agg')  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
+from matplotlib.colors import Normalize  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import torch  # noqa: E402
 from mmcls.datasets import build_dataloader, build_dataset  # noqa: E402
 from mmcls.models import build_classifier  # noqa: E402
@@ -34,6 +38,8 @@ from mmrazor_ext.metrics import (CDPMetric, build_metric,  # noqa: E402
                                  collect_scores, collect_statistics)
 from mmrazor_ext.metrics.base_metric import WEIGHT_KINDS  # noqa: E402
 from mmrazor_ext.utils import UserInputError, write_json  # noqa: E402
+
+MAX_LEGEND = 48  # layer names listed beside all_layers.png's axes
 
 
 def parse_args(argv=None):
@@ -123,18 +129,41 @@ def plot_layer(path, name, scores, matrix=None):
     plt.close(fig)
 
 
-def plot_all(path, scores, metric):
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, value in scores.items():
-        value = value.float().sort(descending=True).values
+def figure_all(scores, metric):
+    """Every layer's sorted curve, divided by its max |score|, coloured by
+    depth (the order the layers were scored in: first dark, last yellow)
+    with a colour bar, and a legend of the layer names beside the axes
+    (up to ``MAX_LEGEND`` layers; the colour bar alone beyond)."""
+    names = list(scores)
+    colours = plt.get_cmap('viridis')(
+        [i / max(len(names) - 1, 1) for i in range(len(names))])
+    parts = [n.split('.') for n in names]
+    prefix = osp.commonprefix(parts)[:min(map(len, parts), default=1) - 1]
+    fig, ax = plt.subplots(figsize=(10, 5), layout='constrained')
+    for name, colour in zip(names, colours):
+        value = scores[name].float().sort(descending=True).values
         top = value.abs().max().clamp_min(1e-12)
         ax.plot(torch.linspace(0, 1, len(value)).numpy(),
-                (value / top).numpy(), lw=.8, label=name)
+                (value / top).numpy(), lw=.9, color=colour,
+                label='.'.join(name.split('.')[len(prefix):]))
     ax.set(title=f'{metric}: sorted scores / max |score| per layer',
            xlabel='channel rank (fraction)', ylabel='normalised score')
-    if len(scores) <= 12:
-        ax.legend(fontsize=6)
-    fig.tight_layout()
+    ax.grid(alpha=.3)
+    depth = ScalarMappable(Normalize(1, max(len(names), 2)), 'viridis')
+    bar = fig.colorbar(depth, ax=ax, pad=0.01,
+                       label=f'layer depth (1 = first of {len(names)})')
+    bar.locator = MaxNLocator(integer=True)
+    bar.update_ticks()
+    if len(names) <= MAX_LEGEND:
+        fig.legend(loc='outside right upper', fontsize=7,
+                   ncols=1 if len(names) <= MAX_LEGEND // 2 else 2,
+                   title='.'.join(prefix) + '.' if prefix else None,
+                   title_fontsize=7)
+    return fig
+
+
+def plot_all(path, scores, metric):
+    fig = figure_all(scores, metric)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

@@ -1,11 +1,17 @@
 """tools/visualize_scores.py on the embedded digits data set."""
 import importlib.util
-import os
-import subprocess
 import json
+import os
 import os.path as osp
+import shutil
+import subprocess
 
 import pytest
+import torch
+from mmcls.models import build_classifier
+from mmcv import Config
+
+import mmrazor_ext  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'tests/simple_pruning/CDP',
@@ -50,23 +56,44 @@ def test_bad_input_exits_with_one_line(tmp_path, argv, match):
                       '--num-images', '4'])
 
 
+SCRIPT = osp.join(ROOT, 'tests/simple_pruning/CDP',
+                  'visual_cdp_score_resnet20.sh')
+DIGITS20 = 'configs/resnet/cifar-resnet20_1xb64_digits.py'
+TRAINED = 'work_dirs/cifar-resnet20_1xb64_digits/epoch_10.pth'
+
+
+def stub_python(path, calls):
+    """An executable at ``path`` that records each call (working
+    directory and arguments, NUL-separated) as one file in ``calls``."""
+    calls.mkdir()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nn=$(ls "{calls}" | wc -l)\n'
+                    f'printf "%s\\0" "$PWD" "$@" > "{calls}/$n"\n')
+    path.chmod(0o755)
+
+
+def recorded(calls):
+    return [(calls / str(i)).read_text().split('\0')[:-1]
+            for i in range(len(os.listdir(calls)))]
+
+
 def test_example_script_runs(tmp_path, monkeypatch):
     """The shell example hands its settings to the tool. Its ``PYTHON`` is
     a stub that records the working directory and command line; the tool
     then runs in this process on exactly that command line, which spares a
     second interpreter importing the whole stack (about 10 s)."""
-    script = osp.join(ROOT, 'tests/simple_pruning/CDP',
-                      'visual_cdp_score_resnet18.sh')
-    record, stub = tmp_path / 'argv', tmp_path / 'python'
-    stub.write_text(f'#!/bin/sh\nprintf "%s\\0" "$PWD" "$@" > "{record}"\n')
-    stub.chmod(0o755)
+    stub, calls = tmp_path / 'python', tmp_path / 'calls'
+    stub_python(stub, calls)
+    ckpt = tmp_path / 'resnet20.pth'
+    model = build_classifier(Config.fromfile(osp.join(ROOT, DIGITS20)).model)
+    torch.save({'state_dict': model.state_dict()}, ckpt)
     out_dir = tmp_path / 'out'
     env = dict(os.environ, PYTHON=str(stub), OUT_DIR=str(out_dir),
-               NUM_IMAGES='8')
-    subprocess.run(['bash', script, '--batch-size', '8', '--device', 'cpu',
+               NUM_IMAGES='8', CHECKPOINT=str(ckpt))
+    subprocess.run(['bash', SCRIPT, '--batch-size', '8', '--device', 'cpu',
                     '--layers', 'backbone.bn1'], env=env, check=True,
                    capture_output=True)
-    cwd, tool, *argv = record.read_text().split('\0')[:-1]
+    [(cwd, tool, *argv)] = recorded(calls)  # the checkpoint is there
     assert osp.samefile(osp.join(cwd, tool),
                         osp.join(ROOT, 'tools/visualize_scores.py'))
     monkeypatch.chdir(cwd)
@@ -74,4 +101,51 @@ def test_example_script_runs(tmp_path, monkeypatch):
     data = json.loads((out_dir / 'scores.json').read_text())
     assert data['metric'] == 'CDPMetric' and data['num_images'] == 8
     assert data['metric_options'] == {'num_classes': 10}
+    assert data['config'] == DIGITS20 and data['checkpoint'] == str(ckpt)
     assert (out_dir / 'backbone.bn1.png').exists()
+
+
+def test_example_script_uses_the_venv_and_a_trained_model(tmp_path):
+    """With no ``PYTHON`` it runs the repository's .venv (as the other
+    scripts do), and it trains the main job's ResNet-20 first when no
+    checkpoint is there, then scores that checkpoint."""
+    root = tmp_path / 'repo'  # the script in a copy of the repository
+    copy = root / osp.relpath(SCRIPT, ROOT)
+    copy.parent.mkdir(parents=True)
+    shutil.copy(SCRIPT, copy)
+    calls = tmp_path / 'calls'
+    stub_python(root / '.venv/bin/python', calls)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('PYTHON', 'CHECKPOINT', 'OUT_DIR', 'NUM_IMAGES')}
+    subprocess.run(['bash', str(copy)], env=env, check=True,
+                   capture_output=True, cwd=tmp_path)
+    train, visualize = recorded(calls)
+    assert train == [str(root), 'tools/train.py', DIGITS20, '--work-dir',
+                     osp.dirname(TRAINED), '--seed', '0']
+    assert visualize[1:4] == ['tools/visualize_scores.py', DIGITS20,
+                              'CDPMetric']
+    assert visualize[visualize.index('--checkpoint') + 1] == TRAINED
+
+    # once trained, it only scores
+    (root / TRAINED).parent.mkdir(parents=True)
+    (root / TRAINED).write_bytes(b'weights')
+    shutil.rmtree(calls)
+    calls.mkdir()
+    subprocess.run(['bash', str(copy)], env=env, check=True,
+                   capture_output=True, cwd=tmp_path)
+    [(_, tool, *_)] = recorded(calls)
+    assert tool == 'tools/visualize_scores.py'
+
+
+def test_all_layers_plot_has_a_legend_and_depth_colours():
+    names = [f'backbone.layer{i // 7 + 1}.{i % 7}.bn1' for i in range(21)]
+    scores = {n: torch.rand(16 + i) for i, n in enumerate(names)}
+    fig = _tool().figure_all(scores, 'CDPMetric')
+    [legend] = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == \
+        [n[len('backbone.'):] for n in names]
+    assert legend.get_title().get_text() == 'backbone.'
+    lines = fig.axes[0].get_lines()
+    colours = [tuple(line.get_color()) for line in lines]
+    assert len(set(colours)) == 21  # one colour per depth
+    assert len(fig.axes) == 2  # the plot and its depth colour bar

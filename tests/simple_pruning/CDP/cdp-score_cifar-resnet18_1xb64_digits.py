@@ -1,5 +1,7 @@
 # CifarResNet-18 on the embedded scikit-learn digits, for scoring channels
-# with CDP (tools/visualize_scores.py); no training schedule needed.
+# with tools/visualize_scores.py (tests/metrics/test_visualize_scores.py;
+# the example script scores the trained ResNet-20 instead); no training
+# schedule needed.
 _base_ = [
     '../../../configs/_base_/models/cifar-resnet18.py',
     '../../../configs/_base_/datasets/digits_bs64.py',
