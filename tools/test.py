@@ -21,7 +21,8 @@ from mmcv import DictAction
 from mmcv.runner import get_dist_info, load_state_dict
 
 from mmrazor_ext.apis import (build_model, check_checkpoint,
-                              check_data_paths, load_config,
+                              check_data_paths, check_eval_metrics,
+                              load_config,
                               multi_process_test, setup_device,
                               single_device_test, wrap_model)
 from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
@@ -61,6 +62,7 @@ def prepare(args):
         cfg.algorithm.pretrained = None  # the checkpoint has the weights
     if args.out and osp.splitext(args.out)[1] not in ('.json', '.pkl'):
         raise UserInputError(f'--out {args.out}: use a .json or .pkl file')
+    check_eval_metrics(cfg.data.test, args.metrics, '--metrics')
     check_data_paths(cfg)
     ckpt = check_checkpoint(args.checkpoint, 'test')
     distributed = setup_device(cfg, args.launcher)

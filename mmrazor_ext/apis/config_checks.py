@@ -201,7 +201,10 @@ def check_resume_from(model, path):
         except (RuntimeError, KeyError, ValueError, TypeError) as e:
             raise UserInputError(f'resume_from checkpoint {path} does not '
                                  f'fit the model: {e}') from e
-    what = state_dict_mismatch(model.state_dict(), state)
+    own = model.state_dict()
+    if 'pruned_exported' not in state:  # checkpoints of older versions
+        own.pop('pruned_exported', None)
+    what = state_dict_mismatch(own, state)
     if what:
         raise UserInputError(f'resume_from checkpoint {path} does not fit '
                              f'the model ({what})')

@@ -191,3 +191,7 @@ def test_test_tool_bad_checkpoints(tmp_path, trained):
     line = user_error('test', [other, work / 'epoch_1.pth'])
     assert line.startswith(f'test.py: error: checkpoint {work}/epoch_1.pth '
                            f'does not fit the model')
+    line = user_error('test', [cfg, work / 'epoch_1.pth', '--metrics',
+                               'acuracy'])  # before any inference
+    assert line.startswith("test.py: error: --metrics 'acuracy' is not a "
+                           'metric of SklearnDigits')
