@@ -1,5 +1,6 @@
-"""OneShot in two gloo processes (torchrun): statistics all-reduced,
-one subnet, one report."""
+"""OneShot in two gloo processes through tools/dist_train.sh: statistics
+all-reduced, one subnet, one report, ranks identical from the first
+weights to the last, DDP rebuilt around the physically pruned model."""
 import json
 import os
 import os.path as osp
@@ -22,11 +23,12 @@ def test_two_processes(tmp_path, pretrained):
                PYTHONPATH=os.pathsep.join(
                    [osp.join(ROOT, 'tests', 'tools'), ROOT,
                     os.environ.get('PYTHONPATH', '')]))
+    # through the user's script: torchrun, one gloo process per rank
+    env.update(PYTHON=sys.executable, MASTER_PORT='29541')
     out = subprocess.run(
-        [sys.executable, '-m', 'torch.distributed.run', '--standalone',
-         '--nproc_per_node', '2', 'tools/train.py', cfg, '--launcher',
-         'pytorch', '--work-dir', str(work)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        ['bash', 'tools/dist_train.sh', '2', cfg, '--work-dir', str(work),
+         '--seed', '0'], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.load(open(work / 'oneshot_report.json'))
     assert 0.45 < report['flops']['ratio'] < 0.55
@@ -37,7 +39,13 @@ def test_two_processes(tmp_path, pretrained):
     keep = state['state_dict']['pruned_keep']
     subnet = json.load(open(work / 'subnet.json'))['subnet']
     assert int(keep.sum()) == sum(len(v) for v in subnet.values())
+    start = [torch.load(work / f'rank{r}_initial.pth')['state']
+             for r in (0, 1)]
+    for name, value in start[0].items():  # the same weights to start with
+        assert torch.equal(value, start[1][name]), name
     ranks = [torch.load(work / f'rank{r}_final.pth')['state'] for r in (0, 1)]
+    assert [torch.load(work / f'rank{r}_final.pth')['world']
+            for r in (0, 1)] == [2, 2]
     assert torch.equal(ranks[0]['pruned_keep'], ranks[1]['pruned_keep'])
     assert torch.equal(ranks[0]['pruned_keep'], keep)
     # both ranks trained the physically pruned model after the switch

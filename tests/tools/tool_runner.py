@@ -19,7 +19,8 @@ DIGITS20 = osp.join(ROOT, 'configs', 'resnet',
 
 
 def tiny_config(path, epochs=1, extra=''):
-    """ResNet-20 on the digits, ``epochs`` short epochs, RankStateHook."""
+    """ResNet-20 on the digits at 16x16, ``epochs`` short epochs,
+    RankStateHook."""
     with open(path, 'w') as f:
         f.write(f"""_base_ = [{DIGITS20!r}]
 custom_imports = dict(imports=['mmrazor_ext', 'rank_state_hook'])
@@ -27,7 +28,16 @@ custom_hooks = [dict(type='RankStateHook')]
 runner = dict(max_epochs={epochs})
 lr_config = dict(warmup_iters=5)
 log_config = dict(interval=4)
-data = dict(samples_per_gpu=128)
+# 16x16 images: a quarter of the compute of the 32x32 default
+data = dict(samples_per_gpu=128,
+            train=dict(img_size=16, pipeline=[
+                dict(type='RandomCrop', size=16, padding=1),
+                dict(type='Normalize', mean=[80.0] * 3, std=[110.0] * 3,
+                     to_rgb=False),
+                dict(type='ImageToTensor', keys=['img']),
+                dict(type='ToTensor', keys=['gt_label']),
+                dict(type='Collect', keys=['img', 'gt_label'])]),
+            val=dict(img_size=16), test=dict(img_size=16))
 {extra}""")
     return str(path)
 
