@@ -119,7 +119,7 @@ def subnet_size(pruner, keep):
         kept += int(units.sum()) * sp.channels_per_unit
         total += sp.num_channels * sp.channels_per_unit
     flops = pruner.flops_params(pruner.subnet_from_keep(keep))[0]
-    return kept, total, flops / pruner.flops_params(None)[0]
+    return kept, total, flops / pruner.flops_params({})[0]
 
 
 def load_weights(model, state, path):

@@ -86,7 +86,7 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
         self.masks = []
         self._held = weakref.WeakSet()
         self.hook_attached = False
-        self.full_flops, self.full_params = self.pruner.flops_params(None)
+        self.full_flops, self.full_params = self.pruner.flops_params({})
         self.check_settings()
         if pretrained is not None:
             load_pretrained(self.architecture.model, pretrained)

@@ -224,14 +224,17 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
 
     def sample_subnet_uniform(self, ratio: float, scores=None) -> Subnet:
         """Remove ``ratio`` of the channels of every space (lowest scores;
-        without scores, the last channels)."""
+        ``scores=None`` keeps the first channels of each space, which is
+        not a random choice: for that, pass the scores of
+        ``get_metric_local(dict(type='RandomMetric', seed=s))``)."""
         ratio = sampling.check_ratio(ratio)
         return self.sample_subnet_nonuni(
             {n: ratio for n in self._sizes()}, scores)
 
     def sample_subnet_diff(self, ratio: float, scores=None) -> Subnet:
         """Remove ``ratio`` of all prunable channels by one global ranking of
-        per-space normalised scores."""
+        per-space normalised scores (``scores=None``: all equal, the first
+        channels of each space are kept; not random)."""
         ratio = sampling.check_ratio(ratio)
         return sampling.sample_diff(self._sizes(), ratio,
                                     self._scores(scores), self.min_channels,
@@ -242,7 +245,8 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
                              scores=None) -> Subnet:
         """Remove ``ratios[space]`` of each space's channels; a list is taken
         in :meth:`space_names` order and must have one entry per space;
-        spaces missing from a dict keep all their channels."""
+        spaces missing from a dict keep all their channels
+        (``scores=None``: the first channels of each space are kept)."""
         sizes = self._sizes()
         if isinstance(ratios, dict):
             unknown = [n for n in ratios if n not in sizes]
@@ -271,7 +275,7 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
         target = sampling.check_ratio(target, 'FLOPs target')
         sample = {'diff': self.sample_subnet_diff,
                   'uniform': self.sample_subnet_uniform}[mode]
-        full = self.flops_params(None)[0]
+        full = self.flops_params({})[0]
         lo, hi, best, best_err = 0.0, 0.999, None, None
         for _ in range(steps):
             mid = (lo + hi) / 2
@@ -374,12 +378,26 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
     # ------------------------------------------------------------ results
     def flops_params(self, subnet=None):
         """``(flops, params)`` per sample of the model under ``subnet``
-        (None: the whole model; see ``flops.py`` for what is counted)."""
-        keep = None if subnet is None else self._keep_from(subnet)
+        (see ``flops.py`` for what is counted).
+
+        Args:
+            subnet: ``{space: kept indices}``; None (the default, as for
+                :meth:`export`): the subnet set by :meth:`set_subnet`;
+                ``{}``: the unpruned model (every space kept whole, as
+                ``set_subnet({})``).
+
+        Examples:
+            >>> full_flops, full_params = pruner.flops_params({})
+            >>> pruner.set_subnet(sub)
+            >>> pruner.flops_params() == pruner.flops_params(sub)
+            True
+        """
+        keep = self.keep if subnet is None else self._keep_from(subnet)
         return count_flops_params(self.layers, keep)
 
     def export(self, subnet=None) -> nn.Module:
         """An ordinary ``nn.Module`` copy with the pruned channels removed
-        (``subnet`` defaults to the one set)."""
+        (``subnet`` defaults to the one set, as for :meth:`flops_params`;
+        ``{}`` exports the unpruned model)."""
         keep = self.keep if subnet is None else self._keep_from(subnet)
         return export_pruned_model(self.model, self.layers, keep)

@@ -124,13 +124,36 @@ def test_sampling(resnet):
 def test_flops_target(resnet, target):
     model, p = resnet
     sub = p.sample_subnet_flops(target, p.get_metric_local('L1Metric'))
-    red = 1 - p.flops_params(sub)[0] / p.flops_params()[0]
+    red = 1 - p.flops_params(sub)[0] / p.flops_params({})[0]
     assert abs(red - target) <= 0.02 * target
     p.set_subnet(sub)
     small = p.export()
     fresh = _pruner(small)
     assert fresh.flops_params() == p.flops_params(sub)
     p.set_subnet({})
+
+
+
+def test_flops_params_and_export_default_to_the_subnet_set(resnet):
+    """Issue 12 item 11: both count / export the subnet set unless told;
+    ``{}`` is the unpruned model; ``scores=None`` keeps the first
+    channels."""
+    model, p = resnet
+    full = p.flops_params({})
+    sub = p.sample_subnet_uniform(0.5, p.get_metric_local('L1Metric'))
+    p.set_subnet(sub)
+    try:
+        now = p.flops_params()
+        assert now == p.flops_params(sub)
+        assert now[0] < full[0] and now[1] < full[1]
+        assert now[1] == sum(q.numel() for q in p.export().parameters())
+        assert full[1] == sum(q.numel() for q in model.parameters())
+        assert p.flops_params({}) == full
+        for sample in (p.sample_subnet_uniform, p.sample_subnet_diff):
+            first = sample(0.5)
+            assert all(v == list(range(len(v))) for v in first.values())
+    finally:
+        p.set_subnet({})
 
 
 def test_subnet_json_roundtrip_onto_a_fresh_model(resnet, tmp_path):

@@ -28,7 +28,7 @@ def test_uniform_l1_prune_and_export(name):
     assert pruner.prunable_spaces, 'no prunable channel space'
     scores = pruner.get_metric_local('L1Metric')
     x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
-    full_flops, full_params = pruner.flops_params()
+    full_flops, full_params = pruner.flops_params({})
     with torch.no_grad():
         y_full = default_forward(model, x)
     assert y_full.abs().max() > 1e-3  # comparisons below are meaningful
