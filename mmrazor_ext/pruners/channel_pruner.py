@@ -9,7 +9,7 @@ from mmrazor.models.builder import PRUNERS
 from torch import Tensor, nn
 
 from ..metrics import build_metric
-from . import sampling
+from . import sampling, scoring
 from .autoslim_mixin import AutoSlimMixin
 from .channel_space import ChannelSpace, build_channel_spaces
 from .export import export_pruned_model, parameter_slices
@@ -44,6 +44,20 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
         except_start_keys: spaces with a producer whose name starts with one
             of these are never pruned.
         seed: seed of the generator used by ``sample_subnet``.
+        score_members: ``'producers'`` (the producers' output rows) or
+            ``'coupled'`` (also the norms' scale and the consumers' input
+            columns) scored by a weight metric, see ``scoring.py``.
+        score_reduce: ``'mean'``, ``'sum'`` or ``'max'`` of a unit's
+            entries over its members.
+        score_norm: ``'member_max'``, ``'member_mean'`` (each member's
+            scores divided by their max / mean magnitude first) or
+            ``'none'``.
+        min_keep_fraction: in ``sample_subnet_diff``, every space keeps at
+            least this fraction of its channels (and ``min_channels``).
+        diff_norm: how ``sample_subnet_diff`` makes spaces comparable:
+            ``'max'`` (scores divided by their largest magnitude),
+            ``'minmax'`` (mapped onto [0, 1]) or ``'auto'`` (``'max'``
+            unless some score is negative, then ``'minmax'``).
 
     Examples:
         >>> pruner = build_pruner(dict(type='ChannelPruner',
@@ -60,8 +74,22 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
                  keep_ratios: Optional[Sequence[float]] = None,
                  except_start_keys: Optional[Sequence[str]] = None,
                  seed: Optional[int] = None, init_cfg=None,
-                 ratios: Optional[Sequence[float]] = None):
+                 ratios: Optional[Sequence[float]] = None,
+                 score_members: str = 'producers',
+                 score_reduce: str = 'mean', score_norm: str = 'member_max',
+                 min_keep_fraction: float = 0.0, diff_norm: str = 'auto'):
         super().__init__(init_cfg)
+        scoring.check_options(score_members, score_reduce, score_norm)
+        self.score_members, self.score_reduce = score_members, score_reduce
+        self.score_norm = score_norm
+        if not 0 <= float(min_keep_fraction) <= 1:
+            raise ValueError('min_keep_fraction must be in [0, 1], got '
+                             f'{min_keep_fraction}')
+        self.min_keep_fraction = float(min_keep_fraction)
+        if diff_norm not in sampling.DIFF_NORMS:
+            raise ValueError(f'diff_norm must be one of '
+                             f'{sampling.DIFF_NORMS}, got {diff_norm!r}')
+        self.diff_norm = diff_norm
         if int(min_channels) < 1:
             raise ValueError(f'min_channels must be >= 1, got {min_channels}')
         if int(divisor) < 1:
@@ -147,7 +175,8 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
         return [sp.feature_layer for sp in self.prunable_spaces]
 
     # ------------------------------------------------------------ scores
-    def get_metric_local(self, metric, contents=None) -> Dict[str, Tensor]:
+    def get_metric_local(self, metric, contents=None, members=None,
+                         reduce=None, norm=None) -> Dict[str, Tensor]:
         """Per-space channel scores from a metric.
 
         Args:
@@ -157,55 +186,47 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
                 ``input_kind`` asks. For 'conv_weight' / 'norm_weight' the
                 pruner reads the weights itself when None; for 'feature' it is
                 required, keyed by :meth:`feature_layer_names`.
+            members, reduce, norm: override ``score_members``,
+                ``score_reduce``, ``score_norm`` of this call (see
+                ``pruners/scoring.py``).
 
         Returns:
-            ``{space_name: 1-D scores}`` (one per unit). Each member layer's
-            scores are divided by their maximum, then averaged per unit.
+            ``{space_name: 1-D scores}`` (one per unit). By default each
+            producer's scores are divided by their maximum, then averaged
+            per unit.
         """
+        members = self.score_members if members is None else members
+        reduce = self.score_reduce if reduce is None else reduce
+        norm = self.score_norm if norm is None else norm
+        scoring.check_options(members, reduce, norm)
         metric = build_metric(metric)
         kind = metric.input_kind
         spaces = self.prunable_spaces
-        if kind == 'conv_weight':
-            members = {sp.name: sp.producers for sp in spaces}
-        elif kind == 'norm_weight':
-            members = {sp.name: sp.norms for sp in spaces}
+        if kind in ('conv_weight', 'norm_weight'):
+            weights, sides = scoring.member_contents(
+                self.model, spaces, self.layers, kind, members)
+            if contents is None:
+                contents = weights
         elif kind == 'feature':
             if contents is None:
                 raise ValueError(
                     f'{type(metric).__name__} scores features: pass contents '
                     '{layer: features or statistics} keyed by '
                     'pruner.feature_layer_names()')
-            members = {sp.name: [sp.feature_layer] for sp in spaces}
+            sides = {sp.name: [(sp.feature_layer, sp.feature_layer,
+                                'out_pos')] for sp in spaces}
         else:
             raise ValueError(f'unknown metric input_kind {kind!r}')
-        if contents is None:
-            contents = {}
-            for names in members.values():
-                for n in names:
-                    w = getattr(self.model.get_submodule(n), 'weight', None)
-                    if w is not None:
-                        contents[n] = w.detach()
         layer_scores = metric(dict(contents))
         out = {}
         for sp in spaces:
-            acc = torch.zeros(sp.num_channels, dtype=torch.float64)
-            cnt = torch.zeros(sp.num_channels, dtype=torch.float64)
-            for n in members[sp.name]:
-                if n not in layer_scores:
-                    continue
-                rec = self.layers[n]
-                pos = rec.out_pos if kind != 'norm_weight' else rec.out_pos
-                s = layer_scores[n].double().cpu()
-                if pos is None or s.numel() != pos.numel():
-                    continue
-                s = s / s.abs().max().clamp(min=1e-12)
-                m = (pos >= sp.offset) & (pos < sp.offset + sp.num_channels)
-                acc.index_add_(0, pos[m] - sp.offset, s[m])
-                cnt.index_add_(0, pos[m] - sp.offset, torch.ones_like(s[m]))
-            if not bool((cnt > 0).any()):
-                raise ValueError(f'no {kind} scores for space {sp.name!r} '
-                                 f'(expected one of {members[sp.name]})')
-            out[sp.name] = (acc / cnt.clamp(min=1)).float()
+            s = scoring.reduce_space(sp, sides[sp.name], layer_scores,
+                                     self.layers, reduce, norm)
+            if s is None:
+                raise ValueError(
+                    f'no {kind} scores for space {sp.name!r} (expected one '
+                    f'of {[e[0] for e in sides[sp.name]]})')
+            out[sp.name] = s.float()
         return out
 
     # ------------------------------------------------------------ sampling
@@ -238,7 +259,8 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
         ratio = sampling.check_ratio(ratio)
         return sampling.sample_diff(self._sizes(), ratio,
                                     self._scores(scores), self.min_channels,
-                                    self.divisor)
+                                    self.divisor, self.min_keep_fraction,
+                                    self.diff_norm)
 
     def sample_subnet_nonuni(self, ratios: Union[Dict[str, float],
                                                  Sequence[float]],

@@ -4,6 +4,7 @@
 0 keeps everything, 0.3 removes 30%. Kept counts are rounded to a multiple
 of ``divisor`` (when > 1) and never fall below ``min_channels`` (>= 1).
 """
+import math
 from typing import Dict, List
 
 import torch
@@ -50,17 +51,40 @@ def sample_nonuni(sizes: Dict[str, int], ratios: Dict[str, float],
         for name, n in sizes.items()}
 
 
+DIFF_NORMS = ('auto', 'max', 'minmax')
+
+
+def normalise_space(s: Tensor, how: str) -> Tensor:
+    """One space's scores made comparable with other spaces': divided by
+    their largest magnitude (``'max'``) or mapped onto [0, 1]
+    (``'minmax'``; equal scores all map to 1)."""
+    s = s.double()
+    if how == 'max':
+        return s / s.abs().max().clamp(min=1e-12)
+    lo, hi = s.min(), s.max()
+    if float(hi - lo) <= 1e-12 * max(float(s.abs().max()), 1e-12):
+        return torch.ones_like(s)
+    return (s - lo) / (hi - lo)
+
+
 def sample_diff(sizes: Dict[str, int], ratio: float,
                 scores: Dict[str, Tensor], min_channels=1,
-                divisor=1) -> Subnet:
-    """One global ranking of all units, each space's scores divided by its
-    maximum so spaces are comparable; the lowest ``ratio`` of all units go,
-    each space keeping at least ``min_channels``."""
+                divisor=1, min_keep_fraction=0.0,
+                diff_norm='auto') -> Subnet:
+    """One global ranking of all units, each space's scores normalised so
+    spaces are comparable (``diff_norm``, see :func:`normalise_space`;
+    ``'auto'``: ``'max'`` unless some score of some space is negative,
+    then ``'minmax'``, because dividing signed scores by their largest
+    magnitude leaves a space whose scores are mostly negative far below
+    the others); the lowest ``ratio`` of all units go, each space keeping
+    at least ``min_channels`` and ``ceil(min_keep_fraction * n)``."""
     names = list(sizes)
+    if diff_norm == 'auto':
+        signed = any(bool((scores[n] < 0).any()) for n in names)
+        diff_norm = 'minmax' if signed else 'max'
     norm = []
     for i, name in enumerate(names):
-        s = scores[name].double()
-        s = s / s.abs().max().clamp(min=1e-12)
+        s = normalise_space(scores[name], diff_norm)
         norm.append(torch.stack([s, torch.full_like(s, i),
                                  torch.arange(len(s)).double()], 1))
     allu = torch.cat(norm)
@@ -68,7 +92,9 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
     total = allu.shape[0]
     to_remove = int(round(ratio * total))
     left = {name: sizes[name] for name in names}
-    floor = {name: min(sizes[name], max(1, min_channels)) for name in names}
+    floor = {name: min(sizes[name], max(
+        1, min_channels, math.ceil(min_keep_fraction * sizes[name] - 1e-9)))
+        for name in names}
     removed = 0
     for j in order.tolist():
         if removed >= to_remove:
