@@ -39,6 +39,24 @@ def test_random_is_seeded_per_layer_not_global():
     assert not torch.equal(first['a'], other['a'])
 
 
+def test_random_is_a_fresh_permutation_per_seed():
+    """Issue 12 item 11: each layer's scores are a permutation (no ties),
+    and no seed reuses the draw of another seed or layer: with
+    ``seed * 1_000_003 + crc32(name)`` these two names (crc32 1_000_003
+    apart) swapped draws between seeds 0 and 1."""
+    a, b = 'layer9358.conv', 'layer287881.conv'
+    w = {a: torch.zeros(64, 1), b: torch.zeros(64, 1)}
+    draws = [build_metric(dict(type='RandomMetric', seed=s))(w)
+             for s in range(20)]
+    for d in draws:
+        for s in d.values():
+            assert sorted((s * 64).round().long().tolist()) == \
+                list(range(1, 65))
+    orders = {tuple(d[n].argsort().tolist()) for d in draws for n in w}
+    assert len(orders) == 2 * len(draws)
+    assert not torch.equal(draws[1][a], draws[0][b])
+
+
 @pytest.mark.parametrize('name,bad,match', [
     ('L1Metric', torch.ones(4), 'conv/linear weight'),
     ('BNScaleMetric', torch.ones(4, 3, 1, 1), '1-D norm weight'),
