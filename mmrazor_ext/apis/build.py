@@ -4,6 +4,7 @@ import copy
 from mmcls.models import build_classifier
 from mmrazor.models import build_algorithm
 
+from ..adapters import scoped_architecture
 from .config_checks import _keywords
 
 
@@ -13,6 +14,9 @@ def build_model(cfg):
     An algorithm that takes ``data`` (to score channels or evaluate while
     it is built) and has none in its config gets the run's ``cfg.data``,
     so ``--cfg-options data.*`` reach it as they reach the loaders.
+    An architecture's mmcls ``model`` dict is looked up in mmcls's
+    registry (``type='ImageClassifier'`` as ``mmcls.ImageClassifier``), so
+    mmrazor's own algorithms (``AutoSlim``) take ``model={{_base_.model}}``.
     """
     if 'algorithm' not in cfg:
         return build_classifier(cfg.model)
@@ -20,4 +24,7 @@ def build_model(cfg):
     if algorithm.get('data') is None and \
             'data' in (_keywords(algorithm) or []):
         algorithm['data'] = cfg.data
+    if isinstance(algorithm.get('architecture'), dict):
+        algorithm['architecture'] = scoped_architecture(
+            algorithm['architecture'])
     return build_algorithm(algorithm)

@@ -7,8 +7,11 @@ input / output (the names are mmrazor 0.x's, read by ``AutoSlim``). Layers
 with prunable channels also get hooks: consumers multiply their input by
 ``in_mask`` (so pruned channels never reach a kept output, whatever ops sit
 between) and producers / norms multiply their output by ``out_mask`` (so
-norm biases do not leak into pruned channels). The hooks are plain
-functions, so a deep copy of the model keeps working masks.
+norm biases do not leak into pruned channels). A state-dict hook keeps the
+mask buffers out of every state dict, mmcv's checkpoint writer included
+(it saves non-persistent buffers too), so a checkpoint of a masked model,
+whatever algorithm trains it, loads strictly into a freshly built one. The
+hooks are plain functions, so a deep copy of the model keeps working masks.
 """
 from typing import Dict
 
@@ -26,6 +29,11 @@ def _mask_input(module, args):
 
 def _mask_output(module, args, out):
     return out * module.out_mask
+
+
+def _drop_masks(module, state, prefix, local_metadata):
+    for name in ('in_mask', 'out_mask'):
+        state.pop(prefix + name, None)
 
 
 def _shape(rec: LayerRecord, n: int):
@@ -66,6 +74,7 @@ def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
         m.register_buffer('out_mask', torch.ones(
             _shape(rec, rec.out_channels), **opts), persistent=False)
         setattr(m, MASK_FLAG, True)
+        m._register_state_dict_hook(_drop_masks)
         if rec.kind in ('conv', 'linear') and rec.in_pos is not None and \
                 bool((rec.in_pos >= 0).any()):
             m.register_forward_pre_hook(_mask_input)
@@ -90,9 +99,10 @@ def detach_masks(model: nn.Module) -> None:
     for m in model.modules():
         if not getattr(m, MASK_FLAG, False):
             continue
-        for hooks in (m._forward_pre_hooks, m._forward_hooks):
+        for hooks in (m._forward_pre_hooks, m._forward_hooks,
+                      m._state_dict_hooks):
             for k in [k for k, f in hooks.items()
-                      if f in (_mask_input, _mask_output)]:
+                      if f in (_mask_input, _mask_output, _drop_masks)]:
                 del hooks[k]
         for name in ('in_mask', 'out_mask'):
             m._buffers.pop(name, None)
