@@ -107,14 +107,17 @@ class AutoSlimMixin:
                 for sp in self.prunable_spaces}
 
     def set_channel_bins(self, channel_bins_dict, max_channel_bins):
-        """Keep, per space, the channel bins whose flag is set."""
+        """Keep, per space, the channel bins whose flag is set. Bin ``b``
+        of ``B`` holds channels ``[b * n // B, (b + 1) * n // B)``, so the
+        bins cover all ``n`` channels also when ``B`` does not divide
+        ``n`` (40 channels in 12 bins: bins of 3 or 4)."""
         subnet = {}
         for sp in self.prunable_spaces:
             bins = channel_bins_dict.get(sp.name)
             if bins is None:
                 continue
-            per = sp.num_channels // max_channel_bins
-            idx = [b * per + j for b, on in enumerate(bins.tolist()) if on
-                   for j in range(per)]
+            n, nb = sp.num_channels, max_channel_bins
+            idx = [j for b, on in enumerate(bins.tolist()) if on
+                   for j in range(b * n // nb, (b + 1) * n // nb)]
             subnet[sp.name] = idx or [0]
         self.set_subnet(subnet)

@@ -55,3 +55,20 @@ def test_ratios_is_an_alias_of_keep_ratios():
     with pytest.raises(ValueError, match='not both'):
         build_pruner(dict(type='ChannelPruner', ratios=(0.5, 1.0),
                           keep_ratios=(0.5, 1.0)))
+
+
+def test_channel_bins_cover_every_channel():
+    """12 bins over 40 channels: all set keeps all 40; the last one off
+    drops the last bin only (mmrazor's greedy search slims bin by bin)."""
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 40, 3),
+                                torch.nn.BatchNorm2d(40), torch.nn.ReLU(),
+                                torch.nn.Conv2d(40, 4, 1))
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 8, 8),
+                               keep_ratios=(0.5, 1.0)))
+    pruner.prepare_from_supernet(model)
+    bins = pruner.get_max_channel_bins(12)
+    pruner.set_channel_bins(bins, 12)
+    assert pruner.export_subnet()['0']['out_channels'] == 40
+    bins['0'][-1] = 0
+    pruner.set_channel_bins(bins, 12)
+    assert pruner.get_subnet()['0'] == list(range(36))  # 40 * 11 // 12
