@@ -2,7 +2,7 @@
 # From the widest net, each step removes the channel bin (1/8 of a space)
 # whose removal costs the least validation top-1, until the FLOPs are under
 # each target; one channel_cfg per target is written to the work dir.
-#   tools/search.py configs/autoslim/autoslim-search_cifar-resnet20_1xb64_digits.py \
+#   tools/search.py <this config> \
 #       work_dirs/autoslim-supernet_cifar-resnet20_1xb64_digits/latest.pth
 _base_ = ['./autoslim-supernet_cifar-resnet20_1xb64_digits.py']
 searcher = dict(

@@ -2,7 +2,7 @@
 # slimmable supernet. Each iteration trains the widest net, the narrowest
 # (keep_ratios[0] of every channel space) and 2 random widths; channels are
 # kept from the front, so every width shares its first channels.
-#   tools/train.py configs/autoslim/autoslim-supernet_cifar-resnet20_1xb64_digits.py
+#   tools/train.py <this config>
 _base_ = ['../resnet/cifar-resnet20_1xb64_digits.py']
 widths = [i / 8 for i in range(2, 9)]  # 2/8 ... 8/8 of a space's channels
 algorithm = dict(

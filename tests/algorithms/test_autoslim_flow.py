@@ -26,7 +26,8 @@ SUPERNET_FLOPS = 10_249_216  # ResNet-20 at 16x16, as AutoSlim counts
 def tiny(folder, stage, **algorithm):
     """A config over ``autoslim-{stage}_cifar-resnet20_1xb64_digits.py``
     with the tiny data at 16x16 and one epoch; ``algorithm`` adds keys."""
-    base = osp.join(CONFIGS, f'autoslim-{stage}_cifar-resnet20_1xb64_digits.py')
+    base = osp.join(CONFIGS,
+                    f'autoslim-{stage}_cifar-resnet20_1xb64_digits.py')
     cfg = dict(
         _base_=[base], data=dict(_delete_=True, **TINY_DATA),
         algorithm=dict(pruner=dict(input_shape=(3, 16, 16)),
@@ -56,8 +57,9 @@ def flow(tmp_path_factory):
                          f'searcher.target_flops=[{target}]'])
     results = mmcv.load(osp.join(dirs['search'], 'search_results.json'))
     channel_cfg = results[0]['channel_cfg']
-    subnet_log = run('train', [tiny(root, 'subnet', channel_cfg=channel_cfg),
-                  '--work-dir', dirs['subnet'], '--seed', 0])
+    subnet_log = run('train', [
+        tiny(root, 'subnet', channel_cfg=channel_cfg), '--work-dir',
+        dirs['subnet'], '--seed', 0])
     return dict(dirs=dirs, root=root, target=target, results=results,
                 search_log=log, subnet_log=subnet_log,
                 channel_cfg=channel_cfg)
@@ -110,3 +112,26 @@ def test_retraining_trains_the_searched_widths(flow):
     # one subnet trained (AutoSlim's retraining loss), not the supernet
     assert 'prune_model.loss' in flow['subnet_log']
     assert 'max_model.loss' not in flow['subnet_log']
+
+
+@pytest.mark.parametrize('model', ['cifar-resnet20_1xb64_digits',
+                                   'mobilenet-v2_8xb256_imagenet'])
+def test_configs_describe_the_three_stages(model):
+    """Cheap: the configs parse, and each stage sets what mmrazor reads
+    (the ImageNet ones are built in docs only: no data here)."""
+    from mmrazor_ext.apis import load_config
+    cfg = {stage: load_config(osp.join(
+        CONFIGS, f'autoslim-{stage}_{model}.py'))
+        for stage in ('supernet', 'search', 'subnet')}
+    for c in cfg.values():
+        assert c.algorithm.type == 'AutoSlim'
+        assert c.optimizer_config is None  # AutoSlim steps itself
+        assert c.algorithm.pruner.type == 'ChannelPruner'
+        assert c.algorithm.architecture.model.type == 'ImageClassifier'
+    assert not cfg['supernet'].algorithm.retraining
+    assert cfg['supernet'].algorithm.bn_training_mode
+    assert cfg['search'].searcher.type == 'GreedySearcher'
+    assert cfg['search'].algorithm.input_shape  # FLOPs for the search
+    assert cfg['subnet'].algorithm.retraining
+    assert cfg['subnet'].algorithm.channel_cfg
+    assert not cfg['subnet'].algorithm.bn_training_mode
