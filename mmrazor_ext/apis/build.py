@@ -1,11 +1,12 @@
 """Build what a run config describes: an algorithm or a classifier."""
 import copy
+import os.path as osp
 
 from mmcls.models import build_classifier
 from mmrazor.models import build_algorithm
 
 from ..adapters import scoped_architecture
-from .config_checks import _keywords
+from .config_checks import UserInputError, _keywords
 
 
 def build_model(cfg):
@@ -24,6 +25,15 @@ def build_model(cfg):
     if algorithm.get('data') is None and \
             'data' in (_keywords(algorithm) or []):
         algorithm['data'] = cfg.data
+    paths = algorithm.get('channel_cfg') if algorithm.get('retraining') \
+        else None  # mmrazor's retraining: a subnet file or a list of them
+    paths = [paths] if isinstance(paths, str) else \
+        paths if isinstance(paths, (list, tuple)) else []
+    for path in paths:
+        if isinstance(path, str) and not osp.isfile(path):
+            raise UserInputError(
+                f'algorithm.channel_cfg {path} not found (a '
+                f'subnet_<FLOPs>.yaml written by tools/search.py)')
     if isinstance(algorithm.get('architecture'), dict):
         algorithm['architecture'] = scoped_architecture(
             algorithm['architecture'])

@@ -135,3 +135,26 @@ def test_configs_describe_the_three_stages(model):
     assert cfg['subnet'].algorithm.retraining
     assert cfg['subnet'].algorithm.channel_cfg
     assert not cfg['subnet'].algorithm.bn_training_mode
+
+
+def test_bad_input_is_one_line(flow, tmp_path):
+    """Before any work: a search config without a searcher, a checkpoint
+    of another width, a retraining config whose channel_cfg is missing."""
+    run, root, dirs = tool_runner.run_main, flow['root'], flow['dirs']
+    supernet_ckpt = osp.join(dirs['supernet'], 'latest.pth')
+    cases = [
+        ('search', [osp.join(str(root), 'supernet.py'), supernet_ckpt],
+         'has no searcher'),
+        ('search', [osp.join(str(root), 'search.py'),
+                    osp.join(dirs['subnet'], 'latest.pth')],
+         'does not fit the model'),
+        ('train', [tiny(tmp_path, 'subnet',
+                        channel_cfg=str(tmp_path / 'none.yaml'))],
+         'algorithm.channel_cfg'),
+    ]
+    for tool, argv, message in cases:
+        work_dir = tmp_path / f'{tool}_out'
+        with pytest.raises(SystemExit, match=message) as e:
+            run(tool, argv + ['--work-dir', work_dir])
+        assert '\n' not in str(e.value)
+        assert not work_dir.exists()
