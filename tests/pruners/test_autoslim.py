@@ -72,3 +72,31 @@ def test_channel_bins_cover_every_channel():
     bins['0'][-1] = 0
     pruner.set_channel_bins(bins, 12)
     assert pruner.get_subnet()['0'] == list(range(36))  # 40 * 11 // 12
+
+
+def test_mask_buffers_stay_out_of_checkpoints():
+    """mmcv's checkpoint writer saves non-persistent buffers; the masks'
+    state-dict hook keeps them out, so a masked model's checkpoint loads
+    strictly into a freshly prepared one; detaching removes the hook."""
+    from mmcv.runner.checkpoint import get_state_dict
+
+    from mmrazor_ext.pruners.masks import detach_masks
+
+    def model():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3),
+                                   torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+                                   torch.nn.Conv2d(8, 4, 1))
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 8, 8),
+                               keep_ratios=(0.5, 1.0)))
+    masked = model()
+    pruner.prepare_from_supernet(masked)
+    pruner.set_min_channel()
+    state = get_state_dict(masked)
+    assert set(state) == set(model().state_dict())
+    fresh = model()
+    build_pruner(dict(type='ChannelPruner', input_shape=(3, 8, 8))
+                 ).prepare_from_supernet(fresh)
+    fresh.load_state_dict(state, strict=True)
+    detach_masks(masked)
+    assert not any(m._state_dict_hooks for m in masked.modules())
