@@ -8,9 +8,9 @@ it. Which layers are members (``members``), how their entries are combined
   ``norm_weight`` metric, the norms; for a ``feature`` metric, the feature
   layer), as the project always did.
 - ``members='coupled'`` (weight metrics): every parameter coupled to the
-  channel, as Torch-Pruning's group importance: the producers' output rows,
-  the norms' scale (the metric applied to ``gamma`` as a ``[C, 1]`` weight)
-  and the consumers' input columns (the metric applied to the consumer's
+  channel, as Torch-Pruning's group importance: the producers' output rows
+  (and those of depthwise convs tied to the space), the norms' scale (the
+  metric applied to ``gamma`` as a ``[C, 1]`` weight) and the consumers' input columns (the metric applied to the consumer's
   weight transposed to ``[in, out, ...]``, per group for grouped convs).
   ``norm_weight`` metrics are defined on ``gamma`` only: their coupled set
   is the norms.
@@ -60,7 +60,8 @@ def member_contents(model, spaces, layers, kind: str, members: str):
         if kind == 'norm_weight':
             names = [(n, 'out') for n in sp.norms]
         elif members == 'coupled':
-            names = [(n, 'out') for n in sp.producers + sp.norms] + \
+            names = [(n, 'out') for n in
+                     sp.producers + sp.passthrough + sp.norms] + \
                     [(n, 'in') for n in sp.consumers]
         else:
             names = [(n, 'out') for n in sp.producers]

@@ -1,12 +1,17 @@
 """OneShot quality on the embedded digits: metrics x FLOPs targets x modes.
 
 Every row prunes the same trained ResNet-20 (the main job's) and fine-tunes
-it with the same budget; top-1 right after pruning and after fine-tuning,
-mean (and spread) over seeds. Results go to a JSON file run by run, so an
-interrupted benchmark continues where it stopped; the table is printed at
-the end (or alone with ``--table``).
+it with the same budget; top-1 right after pruning, after BN recalibration
+and after fine-tuning, mean (and spread) over seeds. With ``--same-widths``
+each metric row gets a partner ``random@ROW``: the same per-space kept
+counts as the metric's subnet (same seed), channels drawn at random, the
+same BN recalibration and fine-tuning. Results go to a JSON file run by
+run, so an interrupted benchmark continues where it stopped; the table is
+printed at the end (or alone with ``--table``).
 
     python tools/benchmarks/oneshot_quality.py --epochs 5 --seeds 0 1 2
+    python tools/benchmarks/oneshot_quality.py --epochs 3 --targets 0.5 \
+        --modes uniform --metrics L1 L1-coupled --same-widths
 """
 import argparse
 import contextlib
@@ -23,7 +28,13 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/one_shot/'
                   'one-shot-cdp_cifar-resnet20_1xb64_digits.py')
 METRICS = {'random': 'RandomMetric', 'L1': 'L1Metric', 'FPGM': 'FPGMMetric',
-           'HRank': 'HRankMetric', 'CDP': 'CDPMetric'}
+           'HRank': 'HRankMetric', 'CDP': 'CDPMetric',
+           'L1-coupled': 'L1Metric', 'CDP-minmax': 'CDPMetric'}
+# ChannelPruner options of a row (the default pruner otherwise)
+PRUNER_OPTIONS = {
+    'L1-coupled': dict(score_members='coupled', score_reduce='sum',
+                       score_norm='none'),
+    'CDP-minmax': dict(diff_norm='minmax', min_keep_fraction=0.25)}
 
 
 def parse_args():
@@ -39,6 +50,11 @@ def parse_args():
     p.add_argument('--targets', type=float, nargs='+', default=[0.5, 0.75],
                    help='fractions of FLOPs removed')
     p.add_argument('--modes', nargs='+', default=['uniform', 'diff'])
+    p.add_argument('--same-widths', action='store_true',
+                   help='also run random@ROW for every metric row')
+    p.add_argument('--rows', nargs='+', default=None, metavar='T:MODE:ROW',
+                   help="explicit rows, e.g. 0.75:diff:CDP "
+                   "0.75:diff:random@CDP (instead of the product)")
     p.add_argument('--out', default=osp.join(
         ROOT, 'work_dirs/oneshot_quality.json'))
     p.add_argument('--table', action='store_true',
@@ -46,14 +62,31 @@ def parse_args():
     return p.parse_args()
 
 
-def run_one(args, metric, target, mode, seed):
+def same_widths(algo, seed):
+    """Make ``algo`` keep, in each space, as many channels as its metric's
+    subnet, drawn at random from ``seed``."""
+    import torch
+    choose = algo.choose_subnet
+
+    def random_subnet(step, scores):
+        subnet, gen = choose(step, scores), torch.Generator()
+        gen.manual_seed(seed)
+        return {sp.name: sorted(torch.randperm(
+            sp.num_channels, generator=gen)[:len(subnet[sp.name])].tolist())
+            for sp in algo.pruner.prunable_spaces}
+    algo.choose_subnet = random_subnet
+
+
+def run_one(args, row, target, mode, seed):
     from mmcls.apis import set_random_seed
     from mmcls.datasets import build_dataset
     from mmrazor_ext.apis import build_model, load_config, train_model
     cfg = load_config(CONFIG)
+    metric = row.split('@')[-1]
     metric_cfg = dict(type=METRICS[metric])
-    if metric == 'CDP':
+    if METRICS[metric] == 'CDPMetric':
         metric_cfg['num_classes'] = 10
+    cfg.algorithm.pruner.update(PRUNER_OPTIONS.get(metric, {}))
     if metric == 'random':
         metric_cfg['seed'] = seed
     for key, value in dict(pretrained=args.pretrained, metric=metric_cfg,
@@ -67,12 +100,17 @@ def run_one(args, metric, target, mode, seed):
     set_random_seed(seed)
     with contextlib.redirect_stdout(io.StringIO()):
         algo = build_model(cfg)
+    if row.startswith('random@'):
+        same_widths(algo, seed)
     with tempfile.TemporaryDirectory() as work_dir:
         cfg.work_dir = work_dir
         train_model(algo, [build_dataset(cfg.data.train)], cfg,
                     validate=False)
     rec = algo.record
-    return dict(metric=metric, target=target, mode=mode, seed=seed,
+    subnet = algo.pruner.get_subnet()
+    return dict(metric=row, target=target, mode=mode, seed=seed,
+                widths=[len(subnet[n]) for n in algo.pruner.space_names()],
+                params_ratio=rec['steps'][-1]['params'] / algo.full_params,
                 before=rec['before_pruning']['top-1'],
                 pruned=rec['after_pruning']['top-1'],
                 recalibrated=rec['after_recalibration']['top-1'],
@@ -87,10 +125,16 @@ def table(results):
     before = statistics.mean(r['before'] for r in results)
     lines = [f'unpruned top-1: {before:.2f} (mean of all rows)', '',
              '| FLOPs removed | mode | metric | seeds | FLOPs kept | '
-             'top-1 pruned | + BN recalibration | fine-tuned |',
-             '|---|---|---|---|---|---|---|---|']
+             'params kept | fewest kept (space) | top-1 pruned | '
+             '+ BN recalibration | fine-tuned |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     order = list(METRICS)
-    for key in sorted(groups, key=lambda k: (k[0], k[1], order.index(k[2]))):
+
+    def rank(name):
+        base = name.split('@')[-1]
+        return (order.index(base) if base in order else len(order),
+                name.startswith('random@'))
+    for key in sorted(groups, key=lambda k: (k[0], k[1], rank(k[2]))):
         rows = groups[key]
 
         def fmt(name):
@@ -98,9 +142,14 @@ def table(results):
             sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
             return f'{statistics.mean(vals):.2f} ± {sd:.2f}'
         kept = statistics.mean(r['flops_ratio'] for r in rows)
+        params = ('{:.1%}'.format(statistics.mean(
+            r['params_ratio'] for r in rows)) if all(
+            'params_ratio' in r for r in rows) else '')
+        fewest = (str(min(min(r['widths']) for r in rows))
+                  if all('widths' in r for r in rows) else '')
         lines.append(f'| {key[0]:.0%} | {key[1]} | {key[2]} | {len(rows)} | '
-                     f'{kept:.1%} | {fmt("pruned")} | {fmt("recalibrated")} | '
-                     f'{fmt("finetuned")} |')
+                     f'{kept:.1%} | {params} | {fewest} | {fmt("pruned")} | '
+                     f'{fmt("recalibrated")} | {fmt("finetuned")} |')
     return '\n'.join(lines)
 
 
@@ -119,9 +168,20 @@ def main():
         done = {(r['metric'], r['target'], r['mode'], r['seed'])
                 for r in results}
         # seed outermost: an early stop still has whole seeds
-        todo = [(m, t, mode, seed) for seed, m, t, mode in itertools.product(
-            args.seeds, args.metrics, args.targets, args.modes)
-            if (m, t, mode, seed) not in done]
+        if args.rows:
+            rows = [(r.split(':')[2], float(r.split(':')[0]), r.split(':')[1])
+                    for r in args.rows]
+        else:
+            names = args.metrics + ([f'random@{m}' for m in args.metrics
+                                     if m != 'random']
+                                    if args.same_widths else [])
+            rows = list(itertools.product(names, args.targets, args.modes))
+        for m, _, _ in rows:
+            if m.split('@')[-1] not in METRICS:
+                sys.exit(f'oneshot_quality.py: error: unknown row {m!r}')
+        todo = [(m, t, mode, seed) for seed, (m, t, mode) in
+                itertools.product(args.seeds, rows)
+                if (m, t, mode, seed) not in done]
         for i, key in enumerate(todo):
             t0 = time.time()
             results.append(run_one(args, *key))
