@@ -216,3 +216,19 @@ def test_bad_input_stops_before_training(tmp_path, pretrained, train_main,
         assert msg.startswith('train.py: error:') and match in msg, msg
         assert '\n' not in msg
         assert not work.exists()
+
+
+def test_load_from_a_pruned_checkpoint(iterative, tmp_path, train_main):
+    """``--load-from`` a physically pruned checkpoint: the small model is
+    rebuilt before its weights load, and training goes on on it."""
+    cfg, work = iterative
+    saved = load(work / 'epoch_2.pth')['state_dict']
+    run(train_main, cfg, tmp_path, '--load-from', str(work / 'epoch_2.pth'),
+        '--cfg-options', 'runner.max_epochs=1')
+    state = load(tmp_path / 'epoch_1.pth')['state_dict']
+    assert bool(state['pruned_exported'])
+    assert torch.equal(state['pruned_keep'], saved['pruned_keep'])
+    conv = 'architecture.model.backbone.layer1.0.conv1.weight'
+    assert state[conv].shape == saved[conv].shape
+    # the optimizer was built on the small model's parameters: they train
+    assert not torch.equal(state[conv], saved[conv])
