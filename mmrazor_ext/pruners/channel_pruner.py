@@ -56,8 +56,9 @@ class ChannelPruner(AutoSlimMixin, BaseModule):
             least this fraction of its channels (and ``min_channels``).
         diff_norm: how ``sample_subnet_diff`` makes spaces comparable:
             ``'max'`` (scores divided by their largest magnitude),
-            ``'minmax'`` (mapped onto [0, 1]) or ``'auto'`` (``'max'``
-            unless some score is negative, then ``'minmax'``).
+            ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores)
+            or ``'auto'`` (``'max'`` unless some score is negative, then
+            ``'minmax'``).
 
     Examples:
         >>> pruner = build_pruner(dict(type='ChannelPruner',

@@ -51,16 +51,21 @@ def sample_nonuni(sizes: Dict[str, int], ratios: Dict[str, float],
         for name, n in sizes.items()}
 
 
-DIFF_NORMS = ('auto', 'max', 'minmax')
+DIFF_NORMS = ('auto', 'max', 'minmax', 'standard')
 
 
 def normalise_space(s: Tensor, how: str) -> Tensor:
     """One space's scores made comparable with other spaces': divided by
-    their largest magnitude (``'max'``) or mapped onto [0, 1]
-    (``'minmax'``; equal scores all map to 1)."""
+    their largest magnitude (``'max'``), mapped onto [0, 1]
+    (``'minmax'``; equal scores all map to 1) or standardised to zero
+    mean and unit deviation (``'standard'``; a single unit maps to 0)."""
     s = s.double()
     if how == 'max':
         return s / s.abs().max().clamp(min=1e-12)
+    if how == 'standard':
+        if s.numel() < 2:
+            return torch.zeros_like(s)
+        return (s - s.mean()) / s.std().clamp(min=1e-12)
     lo, hi = s.min(), s.max()
     if float(hi - lo) <= 1e-12 * max(float(s.abs().max()), 1e-12):
         return torch.ones_like(s)

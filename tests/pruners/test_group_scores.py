@@ -99,8 +99,8 @@ def test_signed_scores_rank_comparably():
     # dividing by the largest magnitude puts all of a below b: a empties
     old = sampling.sample_diff(SIZES, 0.5, SIGNED, diff_norm='max')
     assert old == {'a': [3], 'b': [1, 2, 3]}
-    # min-max per space ('auto' picks it for signed scores)
-    for how in ('auto', 'minmax'):
+    # min-max ('auto' picks it for signed scores) or z-score per space
+    for how in ('auto', 'minmax', 'standard'):
         new = sampling.sample_diff(SIZES, 0.5, SIGNED, diff_norm=how)
         assert new == {'a': [2, 3], 'b': [2, 3]}
     # non-negative scores keep the division by the max under 'auto'

@@ -29,12 +29,14 @@ CONFIG = osp.join(ROOT, 'configs/one_shot/'
                   'one-shot-cdp_cifar-resnet20_1xb64_digits.py')
 METRICS = {'random': 'RandomMetric', 'L1': 'L1Metric', 'FPGM': 'FPGMMetric',
            'HRank': 'HRankMetric', 'CDP': 'CDPMetric',
-           'L1-coupled': 'L1Metric', 'CDP-minmax': 'CDPMetric'}
+           'L1-coupled': 'L1Metric', 'CDP-minmax': 'CDPMetric',
+           'CDP-standard': 'CDPMetric'}
 # ChannelPruner options of a row (the default pruner otherwise)
 PRUNER_OPTIONS = {
     'L1-coupled': dict(score_members='coupled', score_reduce='sum',
                        score_norm='none'),
-    'CDP-minmax': dict(diff_norm='minmax', min_keep_fraction=0.25)}
+    'CDP-minmax': dict(diff_norm='minmax', min_keep_fraction=0.25),
+    'CDP-standard': dict(diff_norm='standard', min_keep_fraction=0.25)}
 
 
 def parse_args():
