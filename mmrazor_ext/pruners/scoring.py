@@ -10,8 +10,9 @@ it. Which layers are members (``members``), how their entries are combined
 - ``members='coupled'`` (weight metrics): every parameter coupled to the
   channel, as Torch-Pruning's group importance: the producers' output rows
   (and those of depthwise convs tied to the space), the norms' scale (the
-  metric applied to ``gamma`` as a ``[C, 1]`` weight) and the consumers' input columns (the metric applied to the consumer's
-  weight transposed to ``[in, out, ...]``, per group for grouped convs).
+  metric applied to ``gamma`` as a ``[C, 1]`` weight) and the consumers'
+  input columns (the metric applied to the consumer's weight transposed
+  to ``[in, out, ...]``, per group for grouped convs).
   ``norm_weight`` metrics are defined on ``gamma`` only: their coupled set
   is the norms.
 - ``reduce``: ``'mean'``, ``'sum'`` or ``'max'`` over every (member, position)
