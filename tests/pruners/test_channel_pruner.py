@@ -133,7 +133,6 @@ def test_flops_target(resnet, target):
     p.set_subnet({})
 
 
-
 def test_flops_params_and_export_default_to_the_subnet_set(resnet):
     """Issue 12 item 11: both count / export the subnet set unless told;
     ``{}`` is the unpruned model; ``scores=None`` keeps the first
