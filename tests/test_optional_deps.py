@@ -28,23 +28,24 @@ def _run(site, *args):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_import_hides_the_broken_package_with_one_warning(broken_mmseg):
-    code = ('import sys, mmseg, mmcv\n'
-            'import mmrazor_ext, mmrazor.models\n'
+def test_import_and_tools_with_the_broken_package(broken_mmseg):
+    """One fresh interpreter (each costs ~10 s): the tool starts as a user
+    runs it, its own imports first; then the package is hidden and
+    mmrazor's models are whole."""
+    code = ('import runpy, sys, mmseg\n'
+            "sys.argv = ['tools/train.py', '--help']\n"
+            'try:\n'
+            "    runpy.run_path('tools/train.py', run_name='__main__')\n"
+            'except SystemExit as e:\n'
+            '    assert e.code in (0, None), e.code\n'
+            'import mmrazor.models\n'
             "assert sys.modules['mmseg'] is None\n"
             "assert 'MMSegArchitecture' in mmrazor.models.ARCHITECTURES\n"
             "print('imported')\n")
     # mmseg itself imports: the failure is only in mmseg.models
     res = _run(broken_mmseg, '-c', code)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert res.stdout.strip() == 'imported'
+    assert 'usage' in res.stdout and res.stdout.strip().endswith('imported')
     lines = [ln for ln in res.stderr.splitlines() if "'mmseg'" in ln]
     assert len(lines) == 1, res.stderr[-2000:]
     assert 'mmcv._ext' in lines[0] and 'mmseg.models' in lines[0]
-
-
-def test_tools_start(broken_mmseg):
-    res = _run(broken_mmseg, 'tools/train.py', '--help')
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert 'usage' in res.stdout
-    assert "'mmseg'" in res.stderr

@@ -1,12 +1,14 @@
 """OneShot in two gloo processes through tools/dist_train.sh: statistics
 all-reduced, one subnet, one report, ranks identical from the first
 weights to the last, DDP rebuilt around the physically pruned model."""
+import importlib.util
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 from one_shot_setup import ROOT, write_cfg
 
@@ -61,3 +63,17 @@ def test_two_processes(tmp_path, pretrained):
     assert 'Distributed: True' in open(
         [str(work / f) for f in os.listdir(work) if f.endswith('.log')][0]
     ).read()
+    # the 2-process evaluation (all_gather_object over gloo) gives the
+    # numbers of tools/test.py in one process on the same checkpoint
+    log = [json.loads(line) for line in open(
+        [str(work / f) for f in os.listdir(work) if f.endswith('.log.json')
+         ][0]) if '"mode": "val"' in line]
+    spec = importlib.util.spec_from_file_location(
+        'test_tool', os.path.join(ROOT, 'tools', 'test.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main([cfg, str(work / 'epoch_1.pth'), '--out',
+               str(tmp_path / 'one.json')])
+    one = json.load(open(tmp_path / 'one.json'))['metrics']
+    assert one['accuracy_top-1'] == pytest.approx(log[0]['accuracy_top-1'])
+    assert one['accuracy_top-5'] == pytest.approx(log[0]['accuracy_top-5'])

@@ -1,15 +1,14 @@
-"""tools/train.py, tools/test.py and the dist scripts, run as a user would:
-in this process through their ``main(argv)``, and the dist scripts through
-torchrun."""
+"""tools/train.py and tools/test.py, run as a user would, in this process
+through their ``main(argv)``. (The dist scripts: 2-process training and
+evaluation in tests/algorithms/test_one_shot_dist.py.)"""
 import json
 import os
 import random
 
 import numpy as np
-import pytest
 import torch
 
-from tool_runner import initial_weights, run, run_main, tiny_config
+from tool_runner import initial_weights, run_main, tiny_config
 
 CONV = 'backbone.layer1.0.conv1.weight'
 
@@ -104,20 +103,3 @@ def test_test_tool_accuracy_and_out(trained, tmp_path):
     # same number as the evaluation at the end of training
     top1 = saved['metrics']['accuracy_top-1']
     assert f'accuracy_top-1: {top1:.4f}' in train_log
-
-
-def test_two_process_evaluation(trained, tmp_path):
-    """tools/dist_test.sh over 2 gloo processes gives the single-process
-    predictions. (2-process training through tools/dist_train.sh, ranks
-    identical from start to end: tests/algorithms/test_one_shot_dist.py.)"""
-    cfg, work, _ = trained
-    run_main('test', [cfg, work / 'epoch_1.pth',
-                      '--out', tmp_path / 'one.json'])
-    two = run(['bash', 'tools/dist_test.sh', '2', cfg,
-               str(work / 'epoch_1.pth'), '--out',
-               str(tmp_path / 'two.json')], env=dict(MASTER_PORT='29534'))
-    assert two.returncode == 0, two.stderr[-3000:]
-    one, two = (json.loads((tmp_path / f).read_text())
-                for f in ('one.json', 'two.json'))
-    assert one['pred_label'] == two['pred_label']
-    assert one['metrics'] == pytest.approx(two['metrics'])
