@@ -9,12 +9,19 @@ before anything imports mmrazor, tries the optional package's ``models``
 first; when that fails, it warns once naming the package and hides it
 (``sys.modules[name] = None``), so mmrazor takes it as not installed.
 Standard library only: it must run before mmcv / mmrazor are imported.
+
+Before trying them it installs the ``mmcv.ops`` stand-in
+(:mod:`mmrazor_ext.compat.mmcv_ops`), so an mmseg beside an mmcv without
+compiled ops imports and works for every model whose forward calls no
+compiled op; only a package that still fails is hidden.
 """
 import importlib
 import importlib.util
 import sys
 import warnings
 from typing import List, Sequence
+
+from .compat.mmcv_ops import install as install_mmcv_ops_stand_in
 
 # the optional packages mmrazor.models imports, with the submodule it imports
 OPTIONAL_PACKAGES = ('mmdet', 'mmseg')
@@ -42,6 +49,7 @@ def hide_broken_optional_packages(
     Returns:
         The names hidden by this call.
     """
+    install_mmcv_ops_stand_in()  # a no-op where mmcv has compiled ops
     hidden = []
     for name in names:
         if sys.modules.get(name, 0) is None or not _installed(name):

@@ -1,7 +1,9 @@
-"""Issue 12 item 10: an installed but broken optional package (mmseg
-beside an mmcv without compiled ops) must not break ``import mmrazor_ext``
-nor the tools. Imports are process-wide, hence a fresh interpreter per
-case, with a fake ``mmseg`` whose ``models`` fails as the real one does."""
+"""An installed optional package must not break ``import mmrazor_ext`` nor
+the tools (issue 12 item 10), and mmseg must import beside an mmcv without
+compiled ops (issue 15: the ``mmcv.ops`` stand-in). Imports are
+process-wide, hence a fresh interpreter per case: one with the installed
+mmseg (real, needs ``mmcv._ext``) and a fake ``mmdet`` whose ``models``
+fails, one with a simulated compiled ``mmcv._ext`` (mmcv-full)."""
 import os
 import subprocess
 import sys
@@ -9,43 +11,73 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+pytest.importorskip('mmseg', reason='mmsegmentation is not installed')
 
 
 @pytest.fixture(scope='module')
-def broken_mmseg(tmp_path_factory):
+def site(tmp_path_factory):
     site = tmp_path_factory.mktemp('site')
-    (site / 'mmseg' / 'models').mkdir(parents=True)
-    (site / 'mmseg' / '__init__.py').write_text("__version__ = '0.30.0'\n")
-    (site / 'mmseg' / 'models' / '__init__.py').write_text(
-        'import mmcv._ext  # noqa: F401  (mmcv without compiled ops)\n')
-    return str(site)
+    (site / 'mmdet' / 'models').mkdir(parents=True)
+    (site / 'mmdet' / '__init__.py').write_text("__version__ = '2.25.0'\n")
+    (site / 'mmdet' / 'models' / '__init__.py').write_text(
+        'import mmdet_missing_dependency  # noqa: F401\n')
+    # what mmcv-full adds: a compiled mmcv._ext (here: ops that compute 0)
+    (site / 'compiled' / 'mmcv').mkdir(parents=True)
+    (site / 'compiled' / 'mmcv' / '_ext.py').write_text(
+        'def __getattr__(name):\n'
+        "    if name.startswith('__'):\n"
+        '        raise AttributeError(name)\n'
+        '    return lambda *args, **kwargs: 0\n')
+    return site
 
 
-def _run(site, *args):
+def _run(site, code):
     env = dict(os.environ, OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([site, ROOT]))
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+               PYTHONPATH=os.pathsep.join([str(site), ROOT]))
+    res = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return res
 
 
-def test_import_and_tools_with_the_broken_package(broken_mmseg):
-    """One fresh interpreter (each costs ~10 s): the tool starts as a user
-    runs it, its own imports first; then the package is hidden and
-    mmrazor's models are whole."""
-    code = ('import runpy, sys, mmseg\n'
+def test_tools_run_with_mmseg_and_a_broken_package(site):
+    """The tool starts as a user runs it, its own imports first; the
+    broken mmdet is hidden with one warning; the real mmseg imports through
+    the stand-in and mmrazor registers its models."""
+    code = ('import runpy, sys\n'
             "sys.argv = ['tools/train.py', '--help']\n"
             'try:\n'
             "    runpy.run_path('tools/train.py', run_name='__main__')\n"
             'except SystemExit as e:\n'
             '    assert e.code in (0, None), e.code\n'
-            'import mmrazor.models\n'
-            "assert sys.modules['mmseg'] is None\n"
+            'import mmcv._ext, mmrazor.models, mmseg.models\n'
+            'from mmrazor_ext.compat import is_stand_in\n'
+            "assert sys.modules['mmdet'] is None\n"
+            'assert is_stand_in(mmcv._ext)\n'
             "assert 'MMSegArchitecture' in mmrazor.models.ARCHITECTURES\n"
+            "assert 'EncoderDecoder' in mmseg.models.SEGMENTORS\n"
             "print('imported')\n")
-    # mmseg itself imports: the failure is only in mmseg.models
-    res = _run(broken_mmseg, '-c', code)
-    assert res.returncode == 0, res.stderr[-2000:]
+    res = _run(site, code)
     assert 'usage' in res.stdout and res.stdout.strip().endswith('imported')
-    lines = [ln for ln in res.stderr.splitlines() if "'mmseg'" in ln]
+    lines = [ln for ln in res.stderr.splitlines() if 'optional package' in ln]
     assert len(lines) == 1, res.stderr[-2000:]
-    assert 'mmcv._ext' in lines[0] and 'mmseg.models' in lines[0]
+    assert "'mmdet'" in lines[0] and 'mmdet_missing_dependency' in lines[0]
+    assert 'mmcv._ext' not in res.stderr  # nothing about mmseg
+
+
+def test_compiled_ops_are_left_alone(site):
+    """With a compiled ``mmcv._ext`` (mmcv-full, simulated by a directory
+    on mmcv's package path) the stand-in is never used: mmcv.ops calls
+    the compiled module."""
+    compiled = str(site / 'compiled' / 'mmcv')
+    code = ('import mmcv\n'
+            f'mmcv.__path__.append({compiled!r})\n'
+            'import mmrazor_ext, mmcv._ext, mmcv.ops, mmseg.models\n'
+            'from mmrazor_ext.compat import is_stand_in\n'
+            f'assert mmcv._ext.__file__.startswith({compiled!r})\n'
+            'assert not is_stand_in(mmcv._ext)\n'
+            'from mmcv.ops import psa_mask\n'
+            'assert psa_mask.ext_module is mmcv._ext\n'
+            "print('compiled')\n")
+    res = _run(site, code)
+    assert res.stdout.strip().endswith('compiled')
