@@ -24,6 +24,9 @@ import weakref
 EXT = 'mmcv._ext'
 #: Set on the stand-in module, so code can tell it from mmcv-full's.
 MARKER = '__mmrazor_ext_stand_in__'
+#: Build-information queries (mmcv's ``collect_env``): answered, not errors.
+INFO = {'get_compiler_version': 'n/a (mmcv without compiled ops)',
+        'get_compiling_cuda_version': 'n/a (mmcv without compiled ops)'}
 _models = []  # weak references to models whose modules name a caller
 
 
@@ -91,6 +94,8 @@ class _StandInExt(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith('__'):
             raise AttributeError(name)
+        if name in INFO:
+            return lambda: INFO[name]
         return _missing_op(name)
 
 
