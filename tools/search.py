@@ -1,6 +1,14 @@
 """Search a trained supernet with the config's ``searcher`` (mmrazor 0.x's
 ``tools/mmcls/search_mmcls.py``, on CPU or GPUs, one or several processes).
 
+For HybridSearch, ``GeatpySearcher``: a geatpy evolution of the keep ratio
+of every channel space of a trained classifier under a FLOPs budget,
+candidates scored by inference on a held-out split of the training set.
+Its JSON goes beside CHECKPOINT, its state (resume after a kill) and PNGs
+into the work dir, and ``search_results.json`` there names the JSON.
+Several processes (``tools/dist_search.sh``) share each generation's
+evaluations.
+
 For AutoSlim, mmrazor's ``GreedySearcher``: from the widest subnet, each
 step removes the channel bin whose loss costs the least score on
 ``data.test``, until the FLOPs are under each of ``target_flops``. Every
@@ -18,6 +26,7 @@ import glob
 import os
 import os.path as osp
 import re
+import time
 
 import mmcv
 import torch.distributed as dist
@@ -25,7 +34,9 @@ from mmcls.datasets import build_dataloader, build_dataset
 from mmcls.utils import get_root_logger
 from mmcv.parallel import MMDataParallel
 from mmcv.runner import get_dist_info, load_state_dict
+from mmcls.models import build_classifier
 from mmrazor.core import build_searcher
+from mmrazor.core.builder import SEARCHERS
 
 from mmrazor_ext.apis import (UserInputError, build_model, check_checkpoint,
                               check_data_paths, check_eval_metrics,
@@ -35,7 +46,11 @@ from mmrazor_ext.apis import (UserInputError, build_model, check_checkpoint,
 from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
                                   parse_launch_args)
 from mmrazor_ext.apis.train import loader_settings
+from mmrazor_ext.algorithms.pretrained import load_pretrained
+from mmrazor_ext.searchers import GeatpySearcher
 from mmrazor_ext.utils import state_dict_mismatch, write_json
+# after mmrazor_ext, which hides a broken mmseg from mmrazor.models
+from mmrazor.models.builder import build_pruner  # noqa: E402,I100
 
 
 def parse_args(argv=None):
@@ -49,8 +64,7 @@ def parse_args(argv=None):
     return parse_launch_args(parser, argv)
 
 
-def prepare(args):
-    """Config, supernet with its weights, loader; nothing written yet."""
+def load_search_config(args):
     cfg = load_config(args.config, args.cfg_options)
     if 'searcher' not in cfg:
         raise UserInputError(f'config {args.config} has no searcher')
@@ -61,6 +75,67 @@ def prepare(args):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def is_hybrid(cfg):
+    """The config's searcher is HybridSearch's (``GeatpySearcher``)."""
+    cls = SEARCHERS.get(cfg.searcher.get('type', ''))
+    return isinstance(cls, type) and issubclass(cls, GeatpySearcher)
+
+
+def prepare_hybrid(args, cfg):
+    """Classifier with the checkpoint's weights, its pruner, and the
+    searcher (every setting checked); nothing written yet."""
+    algo = cfg.algorithm
+    arch = algo.get('architecture', {}).get('model') or cfg.get('model')
+    if arch is None or 'pruner' not in algo:
+        raise UserInputError(f'config {args.config}: the search needs '
+                             'algorithm.architecture.model and '
+                             'algorithm.pruner')
+    check_data_paths(cfg)
+    check_checkpoint(args.checkpoint, 'searched')
+    check_work_dir(cfg.work_dir)
+    distributed = setup_device(cfg, args.launcher)
+    model = build_classifier(arch)
+    try:
+        load_pretrained(model, args.checkpoint)
+    except UserInputError as e:
+        raise UserInputError(str(e).replace(
+            'pretrained checkpoint', 'checkpoint', 1)) from e
+    pruner = build_pruner(algo.pruner)
+    pruner.prepare_from_supernet(model)
+    model.to(cfg.device)
+    searcher = build_searcher(cfg.searcher, default_args=dict(
+        model=model, pruner=pruner, data=cfg.data,
+        checkpoint=args.checkpoint, work_dir=cfg.work_dir,
+        config=args.config))
+    return cfg, distributed, searcher
+
+
+def hybrid_main(args, cfg):
+    """HybridSearch's search stage."""
+    cfg, distributed, searcher = exit_on_user_error(
+        'search.py', prepare_hybrid, args, cfg)
+    mmcv.mkdir_or_exist(osp.abspath(cfg.work_dir))
+    rank = get_dist_info()[0]
+    timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+    get_root_logger(log_file=osp.join(cfg.work_dir, f'{timestamp}.log')
+                    if rank == 0 else None)
+    result = searcher.search()
+    if rank == 0:
+        best = result['best']
+        write_json([dict(json=searcher.json_path, flops=best['flops'],
+                         flops_ratio=best['flops_ratio'],
+                         search_top1=best['search_top1'])],
+                   osp.join(cfg.work_dir, 'search_results.json'))
+    if distributed:
+        dist.destroy_process_group()
+    return result
+
+
+def prepare(args, cfg):
+    """Config, supernet with its weights, loader; nothing written yet."""
     check_eval_metrics(cfg.data.test, cfg.searcher.get('metrics',
                                                        'accuracy'),
                        'searcher.metrics')
@@ -104,8 +179,11 @@ def publish(search_dir, work_dir):
 
 def main(argv=None):
     args = parse_args(argv)
+    cfg = exit_on_user_error('search.py', load_search_config, args)
+    if is_hybrid(cfg):
+        return hybrid_main(args, cfg)
     cfg, distributed, loader, model = exit_on_user_error(
-        'search.py', prepare, args)
+        'search.py', prepare, args, cfg)
     search_dir = osp.join(cfg.work_dir, 'greedy_search')
     mmcv.mkdir_or_exist(search_dir)
     logger = get_root_logger()

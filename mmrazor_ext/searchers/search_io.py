@@ -1,0 +1,88 @@
+"""The search JSON: what the search stage writes and the train stage reads.
+
+Written atomically beside the checkpoint it was searched from::
+
+    {"format": "mmrazor_ext.hybrid_search", "version": 1,
+     "checkpoint": ..., "config": ..., "model": {"spaces": {name: channels},
+     "flops": ..., "params": ..., "input_shape": [...]},
+     "settings": {...}, "split": {...},
+     "best": {"keep_ratios": {space: r}, "kept": {space: n},
+              "subnet": {space: [indices]}, "flops": ..., "params": ...,
+              "flops_ratio": ..., "search_top1": ...},
+     "pareto": [...], "references": {"uniform": ..., "diff": ...},
+     "history": [...], "evaluated": ..., "cache_hits": ..., ...}
+"""
+import json
+import os.path as osp
+from typing import Dict, List
+
+from ..utils import UserInputError, write_json
+
+FORMAT = 'mmrazor_ext.hybrid_search'
+VERSION = 1
+REQUIRED = ('checkpoint', 'model', 'settings', 'split', 'best', 'history')
+
+
+def search_json_path(checkpoint: str, algorithm: str, budget: float) -> str:
+    """``<checkpoint dir>/<checkpoint stem>_hybrid-search_<EA>_<budget>
+    .json``: beside the checkpoint searched (the project record asks for
+    it), one file per search setting."""
+    stem = osp.splitext(osp.basename(checkpoint))[0]
+    return osp.join(osp.dirname(osp.abspath(checkpoint)),
+                    f'{stem}_hybrid-search_{algorithm}_{budget:g}.json')
+
+
+def write_search_json(result: dict, path: str) -> None:
+    """Write ``result`` (atomically) with the format header."""
+    write_json(dict(format=FORMAT, version=VERSION, **result), path)
+
+
+def read_search_json(path: str) -> dict:
+    """Read and check the format of a search JSON; every problem is a
+    one-line :class:`UserInputError` naming the file."""
+    if not osp.isfile(path):
+        raise UserInputError(f'search JSON {path} not found')
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UserInputError(f'search JSON {path} is corrupt ({e})') from e
+    if not isinstance(data, dict) or data.get('format') != FORMAT:
+        raise UserInputError(f'search JSON {path} is not a HybridSearch '
+                             f'result (no "format": "{FORMAT}")')
+    if data.get('version') != VERSION:
+        raise UserInputError(f'search JSON {path} has version '
+                             f'{data.get("version")}, expected {VERSION}')
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise UserInputError(f'search JSON {path} lacks {missing}')
+    best = data['best']
+    if not isinstance(best, dict) or not isinstance(best.get('subnet'),
+                                                    dict):
+        raise UserInputError(f'search JSON {path}: "best" has no subnet')
+    return data
+
+
+def subnet_for(data: dict, pruner, path: str) -> Dict[str, List[int]]:
+    """The best subnet of a search JSON, checked against ``pruner``'s
+    model: the same prunable spaces with the same channels, the same
+    unpruned FLOPs (so the same input size), valid indices."""
+    spaces = {sp.name: sp.num_channels for sp in pruner.prunable_spaces}
+    theirs = data['model'].get('spaces', {})
+    if theirs != spaces:
+        diff = sorted(set(theirs.items()) ^ set(spaces.items()))[:2]
+        raise UserInputError(
+            f'search JSON {path} is from another model: its channel spaces '
+            f'differ from this one\'s (first differences: {diff})')
+    flops = pruner.flops_params({})[0]
+    theirs = data['model'].get('flops')
+    if theirs != flops:
+        raise UserInputError(
+            f'search JSON {path} is from another model: {theirs} FLOPs '
+            f'unpruned, this model {flops} (another input size?)')
+    subnet = data['best']['subnet']
+    try:
+        pruner.keep_vector(subnet)
+    except (TypeError, ValueError, KeyError, IndexError) as e:
+        raise UserInputError(f'search JSON {path}: best subnet: {e}') from e
+    return subnet
