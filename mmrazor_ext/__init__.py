@@ -12,5 +12,6 @@ hide_broken_optional_packages()
 from . import apis, core, datasets, engine, metrics, models  # noqa: E402,F401
 from . import algorithms  # noqa: E402,F401
 from . import pruners  # noqa: E402,F401
+from . import searchers  # noqa: E402,F401
 from .registry import METRICS  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401

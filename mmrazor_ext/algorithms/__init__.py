@@ -1,5 +1,7 @@
 """Algorithms (mmrazor ALGORITHMS); their runner hook is in ``engine/``."""
 from .base_pruning_algorithm import BasePruningAlgorithm
+from .hybrid_search_algorithm import HybridSearchAlgorithm
 from .one_shot_algorithm import OneShotAlgorithm
 
-__all__ = ['BasePruningAlgorithm', 'OneShotAlgorithm']
+__all__ = ['BasePruningAlgorithm', 'HybridSearchAlgorithm',
+           'OneShotAlgorithm']
