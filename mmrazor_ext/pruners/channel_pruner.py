@@ -14,12 +14,13 @@ from .autoslim_mixin import AutoSlimMixin
 from .sampling_mixin import SamplingMixin
 from .channel_space import ChannelSpace, build_channel_spaces
 from .export import export_pruned_model, parameter_slices
-from .flops import count_flops_params
+from .flops import count_flops_params, resolve_positions
 from .graph_tracer import GraphTracer
 from .masks import attach_masks, set_masks
 from .param_masks import ParamMasks, param_masks
 from .subnet_io import (check_subnet, load_subnet, save_subnet,
                         spaces_left_out)
+from .trace_input import resolve_callable
 
 Subnet = Dict[str, List[int]]
 
@@ -60,6 +61,14 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
             ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores)
             or ``'auto'`` (``'max'`` unless some score is negative, then
             ``'minmax'``).
+        forward_fn: ``(model, x) -> outputs`` run by the trace, for models
+            whose forward needs more than one image tensor (a callable, or
+            an import path ``'package.module:name'`` in a config); default
+            :func:`mmrazor_ext.adapters.trace_forward`.
+        example_input: the traced input ``x`` instead of a random
+            ``(2, *input_shape)`` batch: a tensor ``(N, C, ...)`` or a
+            callable / import path returning one. FLOPs are per sample
+            of it.
 
     Examples:
         >>> pruner = build_pruner(dict(type='ChannelPruner',
@@ -79,8 +88,13 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
                  ratios: Optional[Sequence[float]] = None,
                  score_members: str = 'producers',
                  score_reduce: str = 'mean', score_norm: str = 'member_max',
-                 min_keep_fraction: float = 0.0, diff_norm: str = 'auto'):
+                 min_keep_fraction: float = 0.0, diff_norm: str = 'auto',
+                 forward_fn=None, example_input=None):
         super().__init__(init_cfg)
+        self.forward_fn = resolve_callable(forward_fn, 'forward_fn')
+        self.example_input = example_input if isinstance(
+            example_input, Tensor) else resolve_callable(
+                example_input, 'example_input')
         scoring.check_options(score_members, score_reduce, score_norm)
         self.score_members, self.score_reduce = score_members, score_reduce
         self.score_norm = score_norm
@@ -128,8 +142,12 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
             supernet.model, nn.Module) else supernet
         if not isinstance(model, nn.Module):
             raise TypeError(f'expected an nn.Module, got {type(model)}')
-        res = GraphTracer(self.input_shape).trace(model)
+        res = GraphTracer(self.input_shape, forward_fn=self.forward_fn,
+                          example_input=self.example_input).trace(model)
         spaces, layers = build_channel_spaces(res)
+        resolve_positions(res.ops, res.union.roots(), layers)
+        self.counted_ops, self.used_params = res.ops, res.used_params
+        self.trace_batch = res.batch
         for sp in spaces:
             if sp.prunable and any(p.startswith(k) for p in sp.producers
                                    for k in self.except_start_keys):
@@ -161,6 +179,11 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
                 if pos is not None:
                     setattr(rec, side, torch.where(
                         pos >= 0, table[pos.clamp(min=0)], pos))
+        for op in self.counted_ops:
+            for entry in op.dims:
+                if entry[1] is not None:
+                    entry[1] = torch.where(entry[1] >= 0, table[
+                        entry[1].clamp(min=0)], entry[1])
         self.num_units = offset
 
     @property
@@ -316,8 +339,9 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
 
     # ------------------------------------------------------------ results
     def flops_params(self, subnet=None):
-        """``(flops, params)`` per sample of the model under ``subnet``
-        (see ``flops.py`` for what is counted).
+        """``(flops, params)`` per sample of the model under ``subnet``:
+        the multiply-accumulates of every conv / matmul / attention op the
+        forward runs and the parameters it reads (see ``flops.py``).
 
         Args:
             subnet: ``{space: kept indices}``; None (the default, as for
@@ -332,7 +356,10 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
             True
         """
         keep = self.keep if subnet is None else self._keep_from(subnet)
-        return count_flops_params(self.layers, keep)
+        slices = parameter_slices(self.layers, keep) if not bool(
+            keep.all()) else {}
+        return count_flops_params(self.counted_ops, self.used_params,
+                                  slices, keep, self.trace_batch)
 
     def export(self, subnet=None) -> nn.Module:
         """An ordinary ``nn.Module`` copy with the pruned channels removed

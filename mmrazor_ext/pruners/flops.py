@@ -1,42 +1,269 @@
-"""FLOPs (multiply-accumulates) and parameters from the traced layers.
+"""FLOPs (multiply-accumulates) and parameters of every op the forward runs.
 
-Counted per input sample at the trace input size, over the recognised layers:
-conv / linear MACs and weights, norm elements and affine parameters. The
-same formula serves the masked model (channels counted through the masks)
-and an exported one (traced afresh), so the two agree exactly.
+While the tracer runs the model, :class:`OpCounter` (a dispatch mode, so it
+sees the ATen ops below every module and functional call: ``nn.Conv2d``,
+``F.linear`` on a module's parameters, ``nn.MultiheadAttention``'s
+``in_proj_weight``, ``torch.matmul``, ``einsum``, scaled dot-product
+attention) records each matrix op with its multiply-accumulates and notes
+every parameter the forward reads. Counted, as torch's
+``torch.utils.flop_counter.FlopCounterMode`` counts them (its total / 2):
+``mm``, ``addmm``, ``bmm``, ``baddbmm``, convolutions and the fused
+attention kernels; elementwise ops, norms and pooling are not.
+
+Under a subnet the counts follow what :func:`export.parameter_slices`
+says export keeps:
+
+- an op whose weight is a parameter (or a view of one) scales with the
+  kept entries of that parameter, so the masked count equals the count of
+  the exported model traced afresh;
+- an op between two activations (attention's ``q @ k^T``) scales with the
+  kept channels the tracer followed into its operands, else is counted
+  whole;
+- parameters: every parameter the forward reads, once, with its kept
+  entries.
+
+Counts are per input sample at the trace input size.
 """
-from typing import Dict, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
 
-from torch import Tensor
+import torch
+from torch import Tensor, nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
-from .layer_record import LayerRecord
 from .masks import kept
 
-
-def _count(pos, n, keep):
-    if keep is None or pos is None:
-        return n
-    return int(kept(pos, keep).sum())
+aten = torch.ops.aten
 
 
-def count_flops_params(layers: Dict[str, LayerRecord],
-                       keep: Optional[Tensor] = None) -> Tuple[int, int]:
-    """``(flops, params)`` of the layers with ``keep`` applied (None: all)."""
-    flops = params = 0
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+@dataclass
+class CountedOp:
+    """One matrix op of the traced forward.
+
+    Attributes:
+        macs: multiply-accumulates over the whole trace batch.
+        param: name of the parameter acting as the op's weight, or None.
+        view: ``(size, stride, offset)`` of the weight when the op reads
+            only part of the parameter (a chunk of ``in_proj_weight``).
+        dims: for ops between activations, ``(size, where)`` per iteration
+            dim; ``where`` is the operand's autograd key and dim until the
+            trace resolves it into unit positions (``pos``) or None.
+    """
+    macs: int
+    param: Optional[str] = None
+    view: Optional[Tuple] = None
+    dims: List[list] = field(default_factory=list)
+
+
+def _conv_macs(args, out) -> int:
+    x, w = args[0], args[1]
+    transposed = len(args) > 6 and args[6] is True
+    spatial = x.shape[2:] if transposed else out.shape[2:]
+    return x.shape[0] * _numel(w.shape) * _numel(spatial)
+
+
+def _mm(a, b, batch=()):
+    # iteration dims: batch..., M, K, N with the operand dims feeding them
+    dims = [(int(s), [(0, i), (1, i)]) for i, s in enumerate(batch)]
+    nb = len(batch)
+    dims += [(int(a.shape[nb]), [(0, nb)]),
+             (int(a.shape[nb + 1]), [(0, nb + 1), (1, nb)]),
+             (int(b.shape[nb + 1]), [(1, nb + 1)])]
+    return dims
+
+
+def _sdpa(q, k, v):
+    batch = [(int(s), [(0, i)]) for i, s in enumerate(q.shape[:-2])]
+    lq, sk = (int(q.shape[-2]), [(0, q.dim() - 2)]), \
+        (int(k.shape[-2]), [(1, k.dim() - 2)])
+    e = (int(q.shape[-1]), [(0, q.dim() - 1), (1, k.dim() - 1)])
+    qk = batch + [lq, sk, e]
+    av = batch + [lq, sk, (int(v.shape[-1]), [(2, v.dim() - 1)])]
+    return [qk, av]
+
+
+_SDPA = ('_scaled_dot_product_flash_attention',
+         '_scaled_dot_product_flash_attention_for_cpu',
+         '_scaled_dot_product_efficient_attention',
+         '_scaled_dot_product_cudnn_attention')
+_CONV = ('convolution', '_convolution', 'convolution_overrideable',
+         'cudnn_convolution', '_slow_conv2d_forward')
+
+
+def _param_of(t) -> Optional[nn.Parameter]:
+    if isinstance(t, nn.Parameter):
+        return t
+    base = getattr(t, '_base', None) if isinstance(t, Tensor) else None
+    return base if isinstance(base, nn.Parameter) else None
+
+
+def tensor_key(t: Tensor):
+    """The tracer's key of a value: its autograd output, or the tensor."""
+    return (t.grad_fn, t.output_nr) if t.grad_fn is not None else id(t)
+
+
+class OpCounter(TorchDispatchMode):
+    """Records the matrix ops and the parameters of one forward pass.
+
+    Args:
+        model: the traced model; parameters are named as in
+            ``model.named_parameters()``.
+    """
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.names = {id(p): n for n, p in model.named_parameters()}
+        self.ops: List[CountedOp] = []
+        self.used: Dict[str, Tuple[int, ...]] = {}  # name -> shape
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for a in args:
+            p = _param_of(a)
+            if p is not None and id(p) in self.names:
+                self.used.setdefault(self.names[id(p)], tuple(p.shape))
+        try:
+            self._record(func.overloadpacket.__name__, args, out)
+        except (AttributeError, IndexError, TypeError):  # pragma: no cover
+            pass
+        return out
+
+    def _record(self, name, args, out):
+        if name in _CONV:
+            self._add(_conv_macs(args, out), [args[1]], args, [])
+        elif name in ('mm', 'addmm', 'bmm', 'baddbmm'):
+            a, b = args[-2:]
+            batch = a.shape[:1] if name in ('bmm', 'baddbmm') else ()
+            dims = _mm(a, b, batch)
+            self._add(_numel(d[0] for d in dims), [b, a], [a, b], [dims])
+        elif name in _SDPA:
+            q, k, v = args[:3]
+            groups = _sdpa(q, k, v)
+            for dims in groups:
+                self.ops.append(CountedOp(
+                    _numel(d[0] for d in dims),
+                    dims=self._where(dims, [q, k, v])))
+
+    def _add(self, macs, weights, operands, groups):
+        for w in weights:
+            p = _param_of(w)
+            if p is not None and id(p) in self.names:
+                view = None if w.numel() == p.numel() or \
+                    not p.is_contiguous() else (
+                        tuple(w.shape), tuple(w.stride()),
+                        w.storage_offset() - p.storage_offset())
+                self.ops.append(CountedOp(macs, self.names[id(p)], view))
+                return
+        dims = self._where(groups[0], operands) if groups else []
+        self.ops.append(CountedOp(macs, dims=dims))
+
+    @staticmethod
+    def _where(dims, operands):
+        out = []
+        for size, feeds in dims:
+            where = [(tensor_key(operands[i]), d, tuple(operands[i].shape))
+                     for i, d in feeds]
+            out.append([size, where])
+        return out
+
+
+def resolve_dims(ops: List[CountedOp], values: Dict) -> None:
+    """Replace each activation op's operand keys by the channel element ids
+    the tracer followed there (``values``: key -> ``Traced``), or None."""
+    for op in ops:
+        for entry in op.dims:
+            size, feeds = entry
+            ids = None
+            for key, d, shape in feeds:
+                v = values.get(key)
+                if v is not None and v.dim == d and v.ids.numel() == size \
+                        and shape[d] == size:
+                    ids = v.ids
+                    break
+            entry[1] = ids
+
+
+def resolve_positions(ops: List[CountedOp], roots: Tensor,
+                      layers: Dict) -> None:
+    """Element ids -> prunable unit positions (-1: never pruned), through
+    the positions the layers got from grouping."""
+    table = torch.full((roots.numel(), ), -1, dtype=torch.long)
     for rec in layers.values():
-        per = sum(rec.positions_per_channel)
-        co = _count(rec.out_pos, rec.out_channels, keep)
-        ci = _count(rec.in_pos, rec.in_channels, keep)
-        if rec.kind == 'conv':
-            per_in = rec.in_channels // rec.groups if rec.tied or \
-                rec.groups > 1 else ci
-            w = co * per_in * rec.kernel
-            flops += per * w
-            params += w + (co if rec.has_bias else 0)
-        elif rec.kind == 'linear':
-            flops += per * co * ci
-            params += co * ci + (co if rec.has_bias else 0)
-        else:
-            flops += per * co
-            params += 2 * co if rec.affine else 0
-    return flops, params
+        for ids, pos in ((rec.in_ids, rec.in_pos), (rec.out_ids,
+                                                    rec.out_pos)):
+            if ids is not None and pos is not None:
+                ok = ids >= 0
+                table[roots[ids[ok]]] = pos[ok]
+    for op in ops:
+        for entry in op.dims:
+            ids = entry[1]
+            if ids is not None:
+                pos = torch.full_like(ids, -1)
+                ok = ids >= 0
+                pos[ok] = table[roots[ids[ok]]]
+                entry[1] = pos if bool((pos >= 0).any()) else None
+
+
+def _kept_numel(shape, sl) -> int:
+    n = 1
+    for i, s in enumerate(shape):
+        k = sl[i] if sl is not None and i < len(sl) else None
+        n *= int(s) if k is None else int(k.numel())
+    return n
+
+
+def _kept_view(shape, sl, view) -> int:
+    m = torch.ones(shape, dtype=torch.bool)
+    for i, k in enumerate(sl[:len(shape)]):
+        if k is not None:
+            d = torch.zeros(shape[i], dtype=torch.bool)
+            d[k.cpu()] = True
+            v = [1] * len(shape)
+            v[i] = shape[i]
+            m &= d.view(v)
+    return int(m.as_strided(*view).sum())
+
+
+def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
+                       slices: Optional[Dict[str, tuple]] = None,
+                       keep: Optional[Tensor] = None,
+                       batch: int = 1) -> Tuple[int, int]:
+    """``(flops, params)`` per sample.
+
+    Args:
+        ops: the recorded ops (positions resolved).
+        used: ``{parameter name: shape}`` of the parameters read.
+        slices: ``parameter_slices`` of the subnet (None: nothing pruned).
+        keep: one bool per prunable unit (None: all kept).
+        batch: the trace batch size the ops were counted at.
+    """
+    slices = slices or {}
+    flops = 0
+    for op in ops:
+        if op.param is not None:
+            sl = slices.get(op.param)
+            if sl is None:
+                flops += op.macs
+                continue
+            shape = used[op.param]
+            if op.view is None:
+                flops += op.macs // _numel(shape) * _kept_numel(shape, sl)
+            else:
+                flops += op.macs // _numel(op.view[0]) * _kept_view(
+                    shape, sl, op.view)
+            continue
+        n = 1
+        for size, pos in op.dims:
+            n *= size if pos is None or keep is None else int(
+                kept(pos, keep).sum())
+        flops += n if op.dims else op.macs
+    params = sum(_kept_numel(shape, slices.get(name))
+                 for name, shape in used.items())
+    return flops // batch, params

@@ -16,16 +16,18 @@ from torch import nn
 
 from ..adapters import trace_forward
 from .channel_mapper import Traced, UnknownOp, map_node
+from .flops import OpCounter, resolve_dims, tensor_key
+from .group_units import tie_group_positions
 from .layer_kinds import layer_kind
 from .layer_record import LayerRecord
+from .trace_input import (CpuProbe, dummy_input, traced_in_float32)
 from .union_find import INPUT, ElementUnion
 
 # the name this module gave the adapter's forward before adapters/ existed
 default_forward = trace_forward
 
 
-def _key(t: torch.Tensor):
-    return (t.grad_fn, t.output_nr) if t.grad_fn is not None else id(t)
+_key = tensor_key
 
 
 def _tensors(out) -> List[torch.Tensor]:
@@ -39,30 +41,45 @@ def _tensors(out) -> List[torch.Tensor]:
 
 
 class TraceResult:
-    """Elements, layer records and warnings of one trace."""
+    """Elements, layer records, counted ops and warnings of one trace.
+
+    ``ops`` / ``used_params`` / ``batch``: the matrix ops, the parameters
+    read (``{name: shape}``) and the batch size they were counted at (see
+    ``flops.py``).
+    """
 
     def __init__(self):
         self.union = ElementUnion()
         self.layers: Dict[str, LayerRecord] = {}
         self.warnings: List[str] = []
+        self.ops: list = []
+        self.used_params: Dict[str, tuple] = {}
+        self.batch = 1
 
 
 class GraphTracer:
     """Traces a model on a dummy input of ``(batch, *input_shape)``.
+
+    The input takes the model's dtype and device (see ``trace_input.py``).
 
     Args:
         input_shape: ``(C, H, W)`` of one input sample.
         batch_size: at least 2, so the batch dim is never mistaken for a
             channel dim.
         forward_fn: ``(model, x) -> outputs``; defaults to
-            :func:`mmrazor_ext.adapters.trace_forward`.
+            :func:`mmrazor_ext.adapters.trace_forward`. For models whose
+            forward needs more than one image tensor: build the other
+            inputs here; the traced channels start at ``x``'s dim 1.
+        example_input: a tensor ``(N, C, ...)`` (or a callable returning
+            one) used as ``x`` instead of a random ``input_shape`` batch.
     """
 
     def __init__(self, input_shape=(3, 224, 224), batch_size: int = 2,
-                 forward_fn: Optional[Callable] = None):
+                 forward_fn: Optional[Callable] = None, example_input=None):
         self.input_shape = tuple(input_shape)
         self.batch_size = max(2, batch_size)
         self.forward_fn = forward_fn or trace_forward
+        self.example_input = example_input
 
     def trace(self, model: nn.Module) -> TraceResult:
         res = TraceResult()
@@ -89,13 +106,13 @@ class GraphTracer:
             if k is not None:
                 handles.append(m.register_forward_pre_hook(pre_hook))
                 handles.append(m.register_forward_hook(post_hook))
-        device = next(iter(model.parameters()), torch.empty(0)).device
-        x = torch.randn(self.batch_size, *self.input_shape, device=device,
-                        requires_grad=True)
+        x = dummy_input(model, self.input_shape, self.batch_size,
+                        self.example_input)
+        counter = OpCounter(model)
         was_training = model.training
         model.eval()
         try:
-            with torch.enable_grad():
+            with torch.enable_grad(), traced_in_float32(model), counter:
                 outs = _tensors(self.forward_fn(model, x))
         except TypeError as e:
             raise ValueError(f'tracing {type(model).__name__} failed: its '
@@ -111,6 +128,8 @@ class GraphTracer:
         if not outs:
             raise ValueError(f'{type(model).__name__} output does not depend '
                              'on its input through autograd')
+        res.ops, res.used_params = counter.ops, counter.used
+        res.batch = int(x.shape[0])
         self._propagate(res, x, outs, calls, names, kinds)
         return res
 
@@ -148,6 +167,7 @@ class GraphTracer:
             if v is not None:
                 union.block(v.ids, 'network output (classifier outputs are '
                             'never pruned)')
+        resolve_dims(res.ops, values)
 
     def _generic(self, res, node, values):
         edges = node.next_functions
@@ -160,7 +180,9 @@ class GraphTracer:
                 raise UnknownOp('splits its input into several outputs')
             shapes = [_shape_of(fn, nr) for fn, nr in edges]
             out_shape = tuple(node._input_metadata[0].shape)
-            v = map_node(node, inputs, shapes, out_shape, res.union)
+            probe = node if node._input_metadata[0].device.type == 'cpu' \
+                else CpuProbe(node)
+            v = map_node(probe, inputs, shapes, out_shape, res.union)
         except (UnknownOp, RuntimeError, TypeError) as e:
             msg = (f'op {node.name()} ({e}): the channel spaces touching it '
                    'are unprunable')
@@ -204,23 +226,19 @@ class GraphTracer:
                             'normalises across channels')
             rec.out_ids = v.ids
             return v
-        if kind == 'conv' and module.groups > 1:
-            if v is not None and module.in_channels == module.out_channels:
-                rec.tied = True
-                per = module.in_channels // module.groups
-                if per > 1:
-                    for g in range(module.groups):
-                        union.union_all(v.ids[g * per:(g + 1) * per])
+        if kind == 'conv' and module.groups > 1 and v is not None:
+            if module.in_channels == module.out_channels == module.groups:
+                rec.tied = True  # depthwise: outputs follow the inputs
                 rec.out_ids = v.ids
                 return Traced(1, v.ids)
-            if v is not None:
-                union.block(v.ids, f'{name}: grouped conv with in != out')
+            if module.in_channels == module.groups:
+                union.block(v.ids, f'{name}: depthwise conv with in != out')
+            tie_group_positions(union, v.ids, module.groups)
         if rec.out_ids is None:
             rec.out_ids = union.new(rec.out_channels)
             rec.produces = True
-            if kind == 'conv' and module.groups > 1:
-                union.block(rec.out_ids, f'{name}: grouped conv with '
-                            'in != out')
+            if kind == 'conv':
+                tie_group_positions(union, rec.out_ids, module.groups)
         if rec.out_channels == 1:
             union.block(rec.out_ids, 'single channel')
             return None
