@@ -1,7 +1,9 @@
 """Physical removal of pruned channels: an ordinary, smaller ``nn.Module``.
 
 Kept channels may be any indices; weights are sliced on both sides, norm
-parameters and running statistics along with them.
+parameters and running statistics along with them. A grouped conv keeps its
+``groups``: every group keeps the same input channels (``group_units``), so
+its weight loses the same columns in every group.
 """
 import copy
 from typing import Dict, Tuple
@@ -9,6 +11,7 @@ from typing import Dict, Tuple
 import torch
 from torch import Tensor, nn
 
+from .group_units import local_keep
 from .layer_record import LayerRecord
 from .masks import detach_masks, pruned_sides
 
@@ -69,7 +72,7 @@ def _prune_conv(m, rec, ko, ki):
                 m.bias = _param(m.bias, _take(m.bias, ko))
             m.out_channels = int(ko.sum())
         if ki is not None:
-            w = _take(w, ki, 1)
+            w = _take(w, local_keep(ki, m.groups), 1)
             m.in_channels = int(ki.sum())
     m.weight = _param(m.weight, w)
 
@@ -118,7 +121,9 @@ def parameter_slices(layers: Dict[str, LayerRecord],
             out[f'{rec.name}.weight'] = (k, None)
             out[f'{rec.name}.bias'] = (k, None)
         elif rec.kind in ('conv', 'linear'):
-            out[f'{rec.name}.weight'] = (idx(ko), idx(ki))
+            ki_local = ki if ki is None or rec.groups == 1 else local_keep(
+                ki, rec.groups)
+            out[f'{rec.name}.weight'] = (idx(ko), idx(ki_local))
             if ko is not None:
                 out[f'{rec.name}.bias'] = (idx(ko), None)
         elif ko is not None:

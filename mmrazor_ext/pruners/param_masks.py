@@ -12,6 +12,7 @@ from typing import Dict, List, Tuple
 import torch
 from torch import Tensor, nn
 
+from .group_units import local_keep
 from .masks import pruned_sides
 
 ParamMasks = List[Tuple[nn.Parameter, Tensor]]
@@ -22,7 +23,10 @@ def _conv_mask(module, rec, ko, ki) -> Dict[str, Tensor]:
     mask = torch.ones(w.shape[:2])
     if ko is not None:
         mask *= ko[:, None].float()
-    if ki is not None and not rec.tied and getattr(module, 'groups', 1) == 1:
+    if ki is not None and not rec.tied:
+        groups = getattr(module, 'groups', 1)
+        if groups > 1:
+            ki = local_keep(ki, groups)
         mask *= ki[None, :].float()
     masks = {'weight': mask.view(*mask.shape, *[1] * (w.dim() - 2))}
     if ko is not None:

@@ -99,11 +99,7 @@ TORCHVISION_MODELS = {
 ALL_MODELS = {**MMCLS_MODELS, **TORCHVISION_MODELS}
 
 # Models the pruner cannot shrink yet, with the reason (see docs/pruner.md).
-XFAIL = {
-    'mmcls_shufflenetv1': 'every 1x1 conv is grouped with in != out and '
-                          'feeds a channel shuffle: no channel space can be '
-                          'pruned while keeping the groups equal',
-}
+XFAIL = {}
 
 
 def calibrate_bn(model, shape, seed=0):
