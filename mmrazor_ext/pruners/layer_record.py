@@ -15,7 +15,7 @@ class LayerRecord:
     channel in the prunable spaces, -1 where the channel is never pruned.
     """
     name: str
-    kind: str  # 'conv', 'linear', 'norm' or 'group_norm'
+    kind: str  # 'conv', 'linear', 'norm', 'group_norm' or 'param'
     in_channels: int = 0
     out_channels: int = 0
     groups: int = 1
@@ -25,6 +25,12 @@ class LayerRecord:
     tied: bool = False  # grouped conv whose outputs follow its inputs
     produces: bool = False  # outputs are new channel elements
     out_ndim: int = 4
+    # norms: the channel dim of the input / output and how the norm treats
+    # channels ('' per channel, see ``norm_masks``); 'param' records (a
+    # parameter following channels, e.g. a layer scale): the dim sliced
+    chan_dim: int = 1
+    norm_mode: str = ''
+    param_dim: int = 0
     # output elements per sample / out channels, one entry per call
     positions_per_channel: List[int] = field(default_factory=list)
     in_key: object = None
