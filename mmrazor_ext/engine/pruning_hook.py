@@ -36,6 +36,11 @@ class PruningHook(Hook):
         subnet (str): File name of the subnet JSON.
         exported (str): File name of the exported model.
         report (str): File name of the report JSON.
+        deploy (str): File name of the deploy model: the exported model
+            with every BatchNorm that directly follows a conv / linear
+            folded into it (``fold_bn``; None: not written).
+        fold_bn (bool): Write the deploy model and time it too (the
+            report's ``latency_ms.batch_B.deploy``).
         latency_batch_sizes (tuple[int]): Batch sizes of the CPU latency
             measurement of the unpruned and the exported model.
         latency_time (float): Seconds spent timing each model per batch
@@ -46,8 +51,10 @@ class PruningHook(Hook):
 
     def __init__(self, subnet='subnet.json', exported='pruned_model.pth',
                  report='pruning_report.json', latency_batch_sizes=(1, ),
-                 latency_time=0.5):
+                 latency_time=0.5, deploy='deploy_model.pth', fold_bn=True):
         self.names = dict(subnet=subnet, exported=exported, report=report)
+        if fold_bn and deploy:
+            self.names['deploy'] = deploy
         self.latency_batch_sizes = tuple(latency_batch_sizes)
         self.latency_time = latency_time
         self._iter_seconds = []
@@ -125,22 +132,43 @@ class PruningHook(Hook):
         self._save_subnet(runner, algo)
         exported = algo.export_model()
         save_module(exported, self._path(runner, 'exported'))
-        report = self.report(runner, algo, exported)
+        deploy = None
+        if 'deploy' in self.names:
+            from ..fusion import fold_bn
+            deploy, pairs = fold_bn(exported, algo.pruner.input_shape)
+            save_module(deploy, self._path(runner, 'deploy'))
+            self._folded = len(pairs)
+        report = self.report(runner, algo, exported, deploy)
         write_json(report, self._path(runner, 'report'))
         runner.logger.info(f'{algo.NAME} report (val accuracy in %):\n' +
                            format_table(report) + '\nfiles in ' +
                            f'{runner.work_dir}: {report["files"]}')
+        if deploy is not None:
+            runner.logger.info('deploy model: {} BatchNorms folded; CPU '
+                               'latency exported -> deploy (ms): {}'.format(
+                                   report['bn_folded'], ', '.join(
+                                       f'{b} {r["exported"]:.2f} -> '
+                                       f'{r["deploy"]:.2f}' for b, r in
+                                       report['latency_ms'].items())))
 
-    def report(self, runner, algo, exported) -> dict:
+    def report(self, runner, algo, exported, deploy=None) -> dict:
         flops, params = algo.pruner.flops_params(algo.pruner.get_subnet())
         t0 = time.time()
-        stats = cpu_latency(
-            dict(unpruned=algo.pruner.export(subnet={}), exported=exported),
-            algo.pruner.input_shape, self.latency_batch_sizes,
-            self.latency_time)
+        models = dict(unpruned=algo.unpruned_model() if hasattr(
+            algo, 'unpruned_model') else algo.pruner.export(subnet={}),
+            exported=exported)
+        if deploy is not None:
+            models['deploy'] = deploy
+        stats = cpu_latency(models, algo.pruner.input_shape,
+                            self.latency_batch_sizes, self.latency_time)
         load = machine_load()  # over the last minute: the timing's
         latency = {batch: compare_latency(s, load)
                    for batch, s in stats.items()}
+        if deploy is not None:  # the same interleaved runs
+            for batch, s in stats.items():
+                latency[batch]['deploy'] = s['deploy']['median']
+                latency[batch]['iqr']['deploy'] = [s['deploy']['q1'],
+                                                   s['deploy']['q3']]
         latest = osp.join(runner.work_dir, 'latest.pth')
         checkpoint = osp.basename(osp.realpath(latest)) \
             if osp.exists(latest) else None
@@ -162,9 +190,11 @@ class PruningHook(Hook):
                 if self._iter_seconds else None),
             latency_seconds=round(time.time() - t0, 2),
             steps=rec.get('steps'), epochs=runner.epoch,
+            bn_folded=getattr(self, '_folded', None),
             files=dict(checkpoint=checkpoint, subnet=self.names['subnet'],
                        exported=self.names['exported'],
-                       report=self.names['report']))
+                       report=self.names['report'],
+                       deploy=self.names.get('deploy')))
 
 
 @HOOKS.register_module()
