@@ -5,7 +5,9 @@ from typing import Dict, Optional
 
 from torch import nn
 
+from .seg_evaluation import evaluate_segmentation
 from .test_loops import multi_process_test, single_device_test
+from ..adapters import mmseg_adapter
 from ..utils import is_distributed
 
 
@@ -52,7 +54,11 @@ class _Head:
 def evaluate(model: nn.Module, loader, topk=(1, 5),
              max_batches: Optional[int] = None) -> Dict[str, float]:
     """``{'top-1': %, 'top-5': %}`` of an mmcls classifier on ``loader``
-    (its first ``max_batches`` batches when given; single process only)."""
+    (its first ``max_batches`` batches when given; single process only);
+    ``{'mIoU': %, 'aAcc': %}`` of an mmseg segmentor on an mmseg dataset
+    (:func:`evaluate_segmentation`)."""
+    if mmseg_adapter.is_segmentation_dataset(loader.dataset):
+        return evaluate_segmentation(model, loader, max_batches)
     param = next(model.parameters())
     wrapped = _OnDevice(model, param.device)
     was_training = model.training

@@ -9,7 +9,7 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import nn
 
-from ..adapters import trace_forward
+from ..adapters import predict_forward
 
 #: A spread below this fraction of the median counts as steady timing.
 STEADY = 0.05
@@ -23,7 +23,8 @@ def cpu_latency(models: Dict[str, nn.Module], input_shape: Sequence[int],
     and quartiles over the runs.
 
     Models run interleaved (one call each per round); the classifier's
-    logits are timed (features + head, no softmax or post-processing).
+    logits are timed (features + head, no softmax or post-processing), a
+    segmentor's ``forward_dummy`` (no auxiliary head).
 
     Returns:
         ``{'batch_1': {name: {'median': ms, 'q1': ms, 'q3': ms,
@@ -35,13 +36,13 @@ def cpu_latency(models: Dict[str, nn.Module], input_shape: Sequence[int],
         x = torch.randn(bs, *input_shape)
         times = {k: [] for k in models}
         for m in models.values():  # warm-up
-            trace_forward(m, x)
+            predict_forward(m, x)
         start = time.perf_counter()
         while (len(times[next(iter(times))]) < min_repeats
                or time.perf_counter() - start < min_time * len(models)):
             for k, m in models.items():
                 t0 = time.perf_counter()
-                trace_forward(m, x)
+                predict_forward(m, x)
                 times[k].append(time.perf_counter() - t0)
         out[f'batch_{bs}'] = {k: _summary(v) for k, v in times.items()}
     return out

@@ -20,15 +20,21 @@ def _ms(row, name):
 
 
 def format_table(report: dict) -> str:
-    """The report as a plain-text table: accuracy per stage, FLOPs,
+    """The report as a plain-text table: accuracy per stage (the first two
+    metrics of its records: top-1 / top-5, or mIoU / aAcc), FLOPs,
     parameters, CPU latency (median [first-third quartile], and why a
     comparison is unreliable when it is)."""
     acc = report['accuracy']
     stages = [(k, label) for k, label in
               report.get('stages', DEFAULT_STAGES) if k in acc]
-    rows = [('stage', 'top-1', 'top-5')]
-    rows += [(label, _acc(acc.get(key), 'top-1'),
-              _acc(acc.get(key), 'top-5')) for key, label in stages]
+    # columns: the metrics the records hold (top-1/top-5; mIoU/aAcc)
+    cols = ['top-1', 'top-5']
+    first = next((acc[k] for k, _ in stages if acc.get(k)), None)
+    if first and 'top-1' not in first:
+        cols = (list(first) + ['-'])[:2]
+    rows = [('stage', *cols)]
+    rows += [(label, _acc(acc.get(key), cols[0]),
+              _acc(acc.get(key), cols[1])) for key, label in stages]
     fl, pa = report['flops'], report['params']
     rows += [('FLOPs (M)', f'{fl["unpruned"] / 1e6:.2f}',
               f'-> {fl["pruned"] / 1e6:.2f} ({fl["ratio"]:.1%})'),
