@@ -4,6 +4,7 @@ from .block_graph import BlockInfo, find_blocks
 from .block_removal import (ShortcutBlock, check_target, choose_blocks,
                             remove_blocks, removal_order)
 from .bn_folding import find_conv_bn_pairs, fold_bn
+from .fusion_hook import FusionHook
 from .layer_merging import (ChainInfo, drop_missing_params_,
                             fusion_structure, linearize, merge_block,
                             merge_candidates, merge_model)
@@ -12,7 +13,7 @@ from .tracing import Trace, trace_layers
 
 __all__ = ['BlockInfo', 'find_blocks', 'ShortcutBlock', 'check_target',
            'choose_blocks', 'remove_blocks', 'removal_order',
-           'find_conv_bn_pairs', 'fold_bn', 'ChainInfo',
+           'find_conv_bn_pairs', 'fold_bn', 'FusionHook', 'ChainInfo',
            'drop_missing_params_', 'fusion_structure', 'linearize',
            'merge_block', 'merge_candidates', 'merge_model',
            'LinearChainBlock', 'MergedConvBlock', 'Trace', 'trace_layers']

@@ -161,8 +161,11 @@ def merge_block(block: nn.Module, input_shape) -> MergedConvBlock:
         eye = torch.eye(weight.shape[0], dtype=weight.dtype)
         weight = weight.clone()
         weight[:, :, k[0] // 2, k[1] // 2] += eye
-    return MergedConvBlock(weight.clone(), stride, padding, chain,
-                           block.shortcut, block.act)
+    merged = MergedConvBlock(weight.clone(), stride, padding, chain,
+                             block.shortcut, block.act)
+    param = next(chain.parameters())
+    merged._bias(param.new_zeros(1, *input_shape))  # cached for this size
+    return merged
 
 
 def merge_model(model: nn.Module, input_shape) -> nn.Module:
@@ -173,7 +176,8 @@ def merge_model(model: nn.Module, input_shape) -> nn.Module:
         return model
     shapes = {}
     hooks = [m.register_forward_pre_hook(
-        lambda mod, args, n=n: shapes.setdefault(n, tuple(args[0].shape)))
+        lambda mod, args, n=n: shapes.setdefault(
+            n, tuple(args[0].shape)) and None)
         for n, m in blocks]
     try:
         trace_layers(model, input_shape)

@@ -1,11 +1,9 @@
 """DepthShrinker's two module states of a block: linearised (its convs and
 BNs with no nonlinearity between them, trained like that) and merged (one
 conv, exact for the linearised block)."""
-import copy
 from typing import Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -51,8 +49,10 @@ class MergedConvBlock(nn.Module):
                  bias_path: nn.Module, shortcut: Optional[nn.Module] = None,
                  act: Optional[nn.Module] = None):
         super().__init__()
-        self.weight = nn.Parameter(weight)
-        self.stride, self.padding = stride, padding
+        out, inp, kh, kw = weight.shape
+        self.conv = nn.Conv2d(inp, out, (kh, kw), stride, padding,
+                              bias=False)
+        self.conv.weight.data.copy_(weight)
         self.bias_path = bias_path.requires_grad_(False)
         self.shortcut = shortcut
         self.act = act if act is not None else nn.Identity()
@@ -60,22 +60,15 @@ class MergedConvBlock(nn.Module):
         self.register_buffer('bias_map', torch.zeros(0), persistent=False)
 
     def _bias(self, x):
-        key = (tuple(x.shape[1:]), x.dtype, x.device)
-        if key != self._bias_key:
+        key = (tuple(x.shape[1:]), x.dtype, str(x.device))
+        if key != self._bias_key or self.bias_map.dim() != 4:
             with torch.no_grad():
                 self.bias_map = self.bias_path(x.new_zeros(1, *x.shape[1:]))
             self._bias_key = key
         return self.bias_map
 
     def forward(self, x):
-        y = F.conv2d(x, self.weight, None, self.stride, self.padding)
-        y = y + self._bias(x)
+        y = self.conv(x) + self._bias(x)
         if self.shortcut is not None:
             y = y + self.shortcut(x)
         return self.act(y)
-
-    def __deepcopy__(self, memo):
-        new = copy.copy(self)
-        new.__dict__ = copy.deepcopy(self.__dict__, memo)
-        new._bias_key = None
-        return new

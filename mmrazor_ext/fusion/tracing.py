@@ -87,6 +87,8 @@ def trace_layers(model: nn.Module, input_shape, forward_fn: Optional[
         if not isinstance(out, torch.Tensor) or x is None:
             return
         name, kind = names[module], layer_kind(module)
+        if '.bias_path.' in name:  # a merged block's cached bias
+            return
         trace.module_calls[name] = trace.module_calls.get(name, 0) + 1
         trace.calls.append(LayerCall(
             name, kind, _key(x), _key(out), tuple(x.shape),

@@ -1,0 +1,295 @@
+"""Fusion: make a trained classifier shallower (drop the least important
+residual blocks, remove nonlinearities and merge the linear chains left),
+optionally prune channels of what is left, fine-tune, fold BN, export."""
+import copy
+import time
+from typing import List, Optional, Sequence, Union
+
+import torch
+from mmrazor.models.builder import ALGORITHMS
+
+from ..engine import cpu_latency, recalibrate_bn
+from ..fusion import (check_target, choose_blocks, drop_missing_params_,
+                      find_blocks, fusion_structure, merge_model)
+from ..fusion import linearize as linearize_
+from ..fusion import merge_candidates, remove_blocks
+from ..metrics import build_metric, collect_statistics
+from ..pruners.masks import detach_masks
+from ..utils import UserInputError, broadcast_object
+from .base_pruning_algorithm import BasePruningAlgorithm
+
+STAGES = (('before_pruning', 'before fusion'),
+          ('after_blocks', 'blocks removed / linearised'),
+          ('after_pruning', 'channels pruned'),
+          ('after_recalibration', '+ BN recalibration'),
+          ('after_finetune', 'after fine-tuning'),
+          ('merged', 'merged + BN folded (export)'))
+
+
+@ALGORITHMS.register_module(name='Fusion')
+class FusionAlgorithm(BasePruningAlgorithm):
+    """Layer-level compression of a trained mmcls classifier.
+
+    At the start of training (one step, from ``PruningHook`` /
+    ``FusionHook``): residual blocks are scored by ``block_metric`` over
+    ``num_batches`` training batches and the least important are replaced
+    by their shortcuts down to ``target``; the activations of the
+    ``merge`` least important mergeable chains are removed (DepthShrinker);
+    with ``channels`` set, the Pruner then prunes the channels of the
+    shallower model (blocks first, then channels). Fine-tuning runs on the
+    result; the export merges the linearised chains into one conv each
+    and the hook folds BN for the deploy model.
+
+    Args:
+        block_metric (str | dict): A ``'block_feature'`` metric (higher =
+            more important), e.g. ``'CKAMetric'``, ``'FeatureChangeMetric'``.
+        target (dict, optional): ``dict(blocks=K)`` (residual blocks kept),
+            ``dict(flops=f)`` (fraction of the unpruned FLOPs kept) or
+            ``dict(latency=f)`` (fraction of the measured batch-1 CPU
+            latency kept). None: no block is removed.
+        blocks (list[str], optional): Remove exactly these blocks instead.
+        remove_transitions (bool): Blocks that change shape may be replaced
+            by their downsample branch.
+        merge (int, optional): Chains to linearise and merge (the least
+            important by ``block_metric`` on their activation); only chains
+            whose merged conv has fewer FLOPs are candidates.
+        channels (dict, optional): Channel pruning after the blocks:
+            ``dict(flops_target=r, mode='diff')`` removes ``r`` of the
+            remaining FLOPs, ranked by ``metric``.
+        latency_time (float): Seconds per timing for a latency target.
+        **kwargs: :class:`BasePruningAlgorithm`'s arguments.
+    """
+
+    NAME = 'Fusion'
+    STAGES = STAGES
+
+    def __init__(self, architecture, pruner,
+                 block_metric: Union[str, dict] = 'CKAMetric',
+                 target: Optional[dict] = None,
+                 blocks: Optional[Sequence[str]] = None,
+                 remove_transitions: bool = False,
+                 merge: Optional[int] = None,
+                 channels: Optional[dict] = None,
+                 latency_time: float = 0.3, **kwargs):
+        self.block_metric, self.target = block_metric, target
+        self.remove_names = list(blocks) if blocks is not None else None
+        self.remove_transitions = remove_transitions
+        self.merge, self.channels = merge, channels
+        self.latency_time = latency_time
+        super().__init__(architecture, pruner, **kwargs)
+        self.register_buffer('fusion_removed', torch.zeros(
+            len(self.blocks), dtype=torch.bool))
+        self.register_buffer('fusion_linear', torch.zeros(
+            len(self.chains), dtype=torch.bool))
+        self._baseline = ()  # (model, ): not a submodule, not trained
+
+    # ------------------------------------------------ settings
+    def check_settings(self):
+        super().check_settings()
+        if self.finetune != 'pruned':
+            raise UserInputError("Fusion fine-tunes the changed model: "
+                                 "finetune must be 'pruned'")
+        try:
+            metric = build_metric(self.block_metric)
+        except (KeyError, TypeError, ValueError) as e:
+            raise UserInputError(f'Fusion block_metric '
+                                 f'{self.block_metric!r}: {e}') from e
+        if metric.input_kind != 'block_feature':
+            raise UserInputError(
+                f'Fusion block_metric {type(metric).__name__} scores '
+                f"{metric.input_kind!r}, not 'block_feature'")
+        if self.target is None and self.remove_names is None and \
+                not self.merge and self.channels is None:
+            raise UserInputError('Fusion has nothing to do: set target, '
+                                 'blocks, merge or channels')
+        model, shape = self.architecture.model, self.pruner.input_shape
+        wants_blocks = self.target is not None or self.remove_names
+        self.blocks = find_blocks(model, shape) if wants_blocks else \
+            self._blocks_or_none(model, shape)
+        if self.target is not None and self.remove_names is not None:
+            raise UserInputError('Fusion: give target or blocks, not both')
+        if self.target is not None:
+            check_target(self.target, self.blocks, self.remove_transitions)
+        if self.remove_names is not None:
+            known = {b.name for b in self.blocks}
+            bad = [n for n in self.remove_names if n not in known]
+            if bad:
+                raise UserInputError(
+                    f'Fusion blocks: {bad[0]!r} is not a removable residual '
+                    f'block of the model (blocks: {", ".join(sorted(known))})')
+        self.chains = merge_candidates(model, shape)
+        if self.merge is not None and (not isinstance(self.merge, int) or
+                                       not 0 <= self.merge <= len(
+                                           self.chains)):
+            raise UserInputError(
+                f'Fusion merge={self.merge!r}: the model has '
+                f'{len(self.chains)} chains whose merge is not slower '
+                '(merge must be an int in that range)')
+        if self.data is None and (self.target is not None or self.merge):
+            raise UserInputError('Fusion scores blocks from features: it '
+                                 'needs data=dict(train=...)')
+        if self.channels is not None:
+            if not isinstance(self.channels, dict) or not 0 < float(
+                    self.channels.get('flops_target', 0)) < 1:
+                raise UserInputError(
+                    f'Fusion channels={self.channels!r}: give '
+                    'dict(flops_target=r) with r in (0, 1)')
+
+    @staticmethod
+    def _blocks_or_none(model, shape):
+        try:
+            return find_blocks(model, shape)
+        except UserInputError:
+            return []
+
+    def step_epochs(self) -> List[int]:
+        return [0]
+
+    def report_fields(self):
+        return dict(metric=self.metric, block_metric=self.block_metric,
+                    target=self.target, merge=self.merge,
+                    channels=self.channels,
+                    removed_blocks=self.removed_names(),
+                    merged_chains=self.linear_names(),
+                    block_scores=self.record.get('block_scores'))
+
+    def removed_names(self) -> List[str]:
+        return [b.name for b, r in zip(self.blocks, self.fusion_removed)
+                if bool(r)]
+
+    def linear_names(self) -> List[str]:
+        return [c.name for c, r in zip(self.chains, self.fusion_linear)
+                if bool(r)]
+
+    # ------------------------------------------------ the step
+    def block_scores(self, names: Sequence[str]) -> dict:
+        """``{name: score}`` of modules ``names`` by ``block_metric`` over
+        ``num_batches`` seeded training batches (all-reduced)."""
+        if not names:
+            return {}
+        collectors = self.seeded(
+            collect_statistics, self.architecture.model, self.block_metric,
+            self._train_loader(), layers=list(names),
+            num_batches=self.num_batches)
+        return {n: float(c.compute().reshape(-1)[0])
+                for n, c in collectors.items()}
+
+    def _train_loader(self):
+        from ..engine import build_loader
+        return build_loader(self.data, 'train', self.seed)
+
+    def choose_removed(self, scores: dict) -> List[str]:
+        if self.remove_names is not None:
+            return list(self.remove_names)
+        if self.target is None:
+            return []
+        model, shape = self.architecture.model, self.pruner.input_shape
+
+        def latency_fraction(names):
+            small = remove_blocks(model, self.blocks, names, inplace=False)
+            ms = cpu_latency(dict(full=model, small=small), shape, (1, ),
+                             self.latency_time)['batch_1']
+            return ms['small']['median'] / ms['full']['median']
+
+        return choose_blocks(self.blocks, scores, self.target,
+                             self.remove_transitions, self.full_flops,
+                             latency_fraction)
+
+    def prune_step(self, step: int, optimizer=None):
+        t0 = time.time()
+        evaluating = self.do_evaluate and self.data is not None
+        before = self.evaluate_val() if evaluating else None
+        self.record['before_pruning'] = before
+        needs_scores = self.target is not None and self.remove_names is None
+        self.say(f'scoring {len(self.blocks)} residual blocks with '
+                 f'{self.block_metric}...' if needs_scores else
+                 'removing the given blocks')
+        scores = self.block_scores([b.name for b in self.blocks]) \
+            if needs_scores else {}
+        self.record['block_scores'] = scores
+        removed = broadcast_object(self.choose_removed(scores))
+        linear = []
+        if self.merge:
+            removed_set = set(removed)
+            alive = [c for c in self.chains if not any(
+                c.name == r or c.name.startswith(r + '.')
+                for r in removed_set)]
+            act = self.block_scores([c.act for c in alive])
+            self.record['chain_scores'] = {c.name: act[c.act] for c in alive}
+            order = sorted(alive, key=lambda c: act[c.act])
+            linear = broadcast_object([c.name for c in order[:self.merge]])
+        self.apply_fusion(removed, linear, optimizer)
+        entry = dict(step=1, removed_blocks=removed, linearised=linear)
+        if evaluating:
+            self.record['after_blocks'] = self.evaluate_val()
+        if self.channels is not None:
+            super().prune_step(step, optimizer)
+            self.record['before_pruning'] = before
+        else:
+            self.steps_done.fill_(1)
+            if self.recalibrate_bn > 0:
+                self.seeded(recalibrate_bn, self.architecture.model,
+                            self._train_loader(), self.recalibrate_bn)
+                if evaluating:
+                    self.record['after_recalibration'] = self.evaluate_val()
+        flops, params = self.pruner.flops_params()
+        entry.update(flops=flops, params=params,
+                     seconds=round(time.time() - t0, 2))
+        self.record['steps'].insert(0, entry)
+        self.say(f'{len(removed)} blocks removed, {len(linear)} chains '
+                 f'linearised; FLOPs {flops / self.full_flops:.1%} of the '
+                 f'unpruned model ({entry["seconds"]} s)')
+
+    def choose_subnet(self, step, scores):
+        ch = self.channels
+        return self.pruner.sample_subnet_flops(
+            ch['flops_target'], scores, mode=ch.get('mode', 'diff'))
+
+    # ------------------------------------------------ structure
+    def apply_fusion(self, removed, linear, optimizer=None) -> None:
+        """Replace blocks ``removed`` by their shortcuts and linearise the
+        chains ``linear``; drop the lost parameters from ``optimizer`` and
+        re-trace the model for the Pruner."""
+        if not removed and not linear:
+            return
+        model = self.architecture.model
+        if not self._baseline:
+            self._baseline = (copy.deepcopy(model).cpu(), )
+            detach_masks(self._baseline[0])
+        by_chain = {c.name: c for c in self.chains}
+        linearize_(model, [by_chain[n] for n in linear])
+        remove_blocks(model, self.blocks, removed)
+        drop_missing_params_(optimizer, self)
+        names = {b.name: i for i, b in enumerate(self.blocks)}
+        for n in removed:
+            self.fusion_removed[names[n]] = True
+        chains = {c.name: i for i, c in enumerate(self.chains)}
+        for n in linear:
+            self.fusion_linear[chains[n]] = True
+        detach_masks(model)
+        self.pruner.prepare_from_supernet(model)
+        self.pruned_keep = self.pruner.keep_vector()
+
+    def unpruned_model(self) -> torch.nn.Module:
+        """The model before Fusion changed it (latency baseline)."""
+        if self._baseline:
+            return copy.deepcopy(self._baseline[0])
+        return self.pruner.export(subnet={})
+
+    def export_model(self) -> torch.nn.Module:
+        """The exported model with its linearised chains merged."""
+        model = super().export_model()
+        return merge_model(model, self.pruner.input_shape)
+
+    def load_structure(self, state_dict) -> None:
+        state = {k[7:] if k.startswith('module.') else k: v
+                 for k, v in state_dict.items()}
+        removed, linear = fusion_structure(state, len(self.blocks),
+                                           len(self.chains))
+        if removed is not None and not bool(self.fusion_removed.any()) \
+                and not bool(self.fusion_linear.any()) and not \
+                self.is_exported:
+            self.apply_fusion(
+                [b.name for b, r in zip(self.blocks, removed) if r],
+                [c.name for c, r in zip(self.chains, linear) if r])
+        super().load_structure(state_dict)

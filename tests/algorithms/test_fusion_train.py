@@ -1,0 +1,79 @@
+"""Fusion on the embedded digits at 16x16 through tools/train.py (in
+process): blocks scored and removed to a target, chains linearised and
+merged at export, BN folded for deploy; resume; blocks then channels."""
+import json
+
+import pytest
+import torch
+from one_shot_setup import DATA, one_shot_cfg
+
+from mmrazor_ext.adapters import trace_forward
+
+MBV2 = dict(type='ImageClassifier',
+            backbone=dict(type='MobileNetV2', widen_factor=0.5),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=10,
+                      in_channels=1280, loss=dict(type='CrossEntropyLoss'),
+                      topk=(1, 5)))
+
+
+def fusion_cfg(folder, pretrained, name='fusion.py', model=None, top=None,
+               **algorithm):
+    """A train.py config (path) of a Fusion run on the digits."""
+    algo = dict(type='Fusion', block_metric='CKAMetric', target=dict(
+        blocks=6), metric='L1Metric', num_batches=2, mode=None,
+        flops_target=None)
+    algo.update(algorithm)
+    top = dict(custom_hooks=[dict(type='FusionHook', latency_time=0.02)],
+               **(top or {}))
+    text = one_shot_cfg(pretrained, top, **algo)
+    for drop in ("'mode': None, ", "'flops_target': None, "):
+        text = text.replace(drop, '')
+    if model is not None:
+        text = text.replace(repr(dict(one_shot_cfg.__defaults__ or {})), '')
+        text += f'model = {model!r}\nalgorithm["architecture"]["model"] = '\
+            f'{model!r}\n'
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_blocks_removed_merged_and_folded(tmp_path, pretrained, train_main):
+    cfg = fusion_cfg(tmp_path, pretrained)
+    work = tmp_path / 'work'
+    train_main([cfg, '--work-dir', str(work), '--seed', '0'])
+    report = json.loads((work / 'fusion_report.json').read_text())
+    assert report['algorithm'] == 'Fusion'
+    assert report['blocks'] == dict(unpruned=9, kept=6)
+    assert len(report['removed_blocks']) == 3
+    scores = json.loads((work / 'block_scores.json').read_text())
+    assert list(scores['blocks']) == [  # forward order, all nine scored
+        f'backbone.layer{s}.{b}' for s in (1, 2, 3) for b in range(3)]
+    kept = sorted(scores['blocks'], key=scores['blocks'].get)
+    # the least important non-transition blocks went
+    free = [n for n in kept if not n.endswith(('layer2.0', 'layer3.0'))]
+    assert sorted(report['removed_blocks']) == sorted(free[:3])
+    assert (work / 'block_scores.png').stat().st_size > 1000
+    assert report['depth']['exported'] == report['depth']['unpruned'] - 6
+    assert 0.5 < report['flops']['ratio'] < 0.8
+    assert set(report['accuracy']['after_finetune']) == {'top-1', 'top-5'}
+    fused = torch.load(work / 'fused_model.pth', weights_only=False)
+    deploy = torch.load(work / 'deploy_model.pth', weights_only=False)
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        ref, out = trace_forward(fused.eval(), x), trace_forward(
+            deploy.eval(), x)
+    assert (out - ref).abs().max() <= 1e-4 * ref.abs().max()
+    assert report['bn_folded'] == 21 - 6
+    row = report['latency_ms']['batch_1']
+    assert {'unpruned', 'exported', 'deploy'} <= set(row)
+    # resume from the checkpoint: structure rebuilt, loads strictly
+    work2 = tmp_path / 'resumed'
+    train_main([cfg, '--work-dir', str(work2), '--seed', '0',
+                '--resume-from', str(work / 'epoch_1.pth'),
+                '--cfg-options', 'runner.max_epochs=2'])
+    again = json.loads((work2 / 'fusion_report.json').read_text())
+    assert again['removed_blocks'] == report['removed_blocks']
+    assert again['epochs'] == 2
+    assert again['accuracy']['before_pruning'] == \
+        report['accuracy']['before_pruning']
