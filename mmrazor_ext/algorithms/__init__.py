@@ -1,7 +1,8 @@
 """Algorithms (mmrazor ALGORITHMS); their runner hook is in ``engine/``."""
 from .base_pruning_algorithm import BasePruningAlgorithm
+from .fusion_algorithm import FusionAlgorithm
 from .hybrid_search_algorithm import HybridSearchAlgorithm
 from .one_shot_algorithm import OneShotAlgorithm
 
-__all__ = ['BasePruningAlgorithm', 'HybridSearchAlgorithm',
+__all__ = ['BasePruningAlgorithm', 'FusionAlgorithm', 'HybridSearchAlgorithm',
            'OneShotAlgorithm']
