@@ -9,6 +9,7 @@ recalibration batches and the metric's statistics (with the training
 pipeline). Both are built once and held in memory, so a candidate costs
 only its forward passes.
 """
+import random
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -66,8 +67,10 @@ class SearchSplit:
         seed = self.seed if seed is None else seed
         rng = np.random.RandomState(seed)
         order = rng.permutation(self.rest_idx)
-        np_state = np.random.get_state()  # mmcls augments use numpy
+        # mmcls augments draw from numpy and from python's random
+        np_state, py_state = np.random.get_state(), random.getstate()
         np.random.seed(seed)
+        random.seed(seed)
         try:
             batches = []
             for b in range(num_batches):
@@ -80,6 +83,7 @@ class SearchSplit:
             return batches
         finally:
             np.random.set_state(np_state)
+            random.setstate(py_state)
 
 
 class CandidateEvaluator:

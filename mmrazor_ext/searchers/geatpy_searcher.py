@@ -222,7 +222,7 @@ class GeatpySearcher:
                  f'split: {len(split.search_idx)} of the training images '
                  f'(seed {self.seed}), BN recalibrated on '
                  f'{self.recal_batches} batches of the others')
-        scores = self.scores(split)
+        scores = self.channel_scores = self.scores(split)
         pool = CandidatePool(self.space, scores, evaluator, self.budget)
         evo = build_evolution(self.ea, self.space.dim, self.space.num_choices,
                               self.population, self.seed)

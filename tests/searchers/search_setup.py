@@ -1,0 +1,91 @@
+"""A tiny HybridSearch setting: ResNet-20 on ~180 digits at 16x16, briefly
+trained, searched with small populations."""
+import os.path as osp
+
+import mmrazor_ext  # noqa: F401  (before mmrazor)
+import torch
+from mmcls.models import build_classifier
+from mmrazor.models.builder import build_pruner
+
+from mmrazor_ext.adapters import build_loader, classification_loss, \
+    split_batch
+from mmrazor_ext.algorithms.pretrained import load_pretrained
+from mmrazor_ext.searchers import GeatpySearcher
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MODEL = dict(type='ImageClassifier',
+             backbone=dict(type='CifarResNet', depth=20),
+             neck=dict(type='GlobalAveragePooling'),
+             head=dict(type='LinearClsHead', num_classes=10, in_channels=64,
+                       loss=dict(type='CrossEntropyLoss'), topk=(1, 5)))
+NORM = dict(type='Normalize', mean=[80.0] * 3, std=[110.0] * 3, to_rgb=False)
+DIGITS = dict(type='SklearnDigits', img_size=16)
+DATA = dict(
+    samples_per_gpu=32, workers_per_gpu=0, persistent_workers=False,
+    train=dict(**DIGITS, split='train', val_fraction=0.9, pipeline=[
+        dict(type='RandomCrop', size=16, padding=1), NORM,
+        dict(type='ImageToTensor', keys=['img']),
+        dict(type='ToTensor', keys=['gt_label']),
+        dict(type='Collect', keys=['img', 'gt_label'])]),
+    val=dict(**DIGITS, split='val', val_fraction=0.05, pipeline=[
+        NORM, dict(type='ImageToTensor', keys=['img']),
+        dict(type='Collect', keys=['img'])]))
+DATA['test'] = DATA['val']
+PRUNER = dict(type='ChannelPruner', input_shape=(3, 16, 16))
+SEARCH = dict(ea_algorithm='SEGA', flops_budget=0.5, population=4,
+              generations=3, seed=0, metric='L1Metric',
+              keep_ratios=[0.25, 0.5, 0.75, 1.0],
+              search_split=dict(num_images=64), recalibrate_bn=1,
+              batch_size=32, eval_batch_size=64)
+
+
+def train_briefly(path, steps=20):
+    """A ResNet-20 trained ``steps`` Adam steps (far from converged, but
+    its candidates differ in accuracy), saved as an mmcls checkpoint."""
+    torch.manual_seed(0)
+    model = build_classifier(MODEL)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    loader = build_loader(DATA, 'train', 0)
+    done = 0
+    while done < steps:
+        for batch in loader:
+            img, labels = split_batch(batch)
+            loss = classification_loss(model, img, labels) / len(img)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            done += 1
+            if done == steps:
+                break
+    torch.save({'state_dict': model.state_dict()}, path)
+    return str(path)
+
+
+def model_and_pruner(checkpoint, depth=20):
+    model = build_classifier(dict(MODEL, backbone=dict(
+        type='CifarResNet', depth=depth)))
+    load_pretrained(model, checkpoint)
+    pruner = build_pruner(PRUNER)
+    pruner.prepare_from_supernet(model)
+    return model, pruner
+
+
+def make_searcher(checkpoint, work_dir, model_pruner=None, **settings):
+    """A GeatpySearcher of ``checkpoint`` with :data:`SEARCH` updated by
+    ``settings``; its JSON goes to ``work_dir/search.json``."""
+    model, pruner = model_pruner or model_and_pruner(checkpoint)
+    cfg = dict(SEARCH, json_name=osp.join(str(work_dir), 'search.json'))
+    cfg.update(settings)
+    return GeatpySearcher(model, pruner, DATA, checkpoint, str(work_dir),
+                          **cfg)
+
+
+def comparable(result):
+    """The parts of a search result that must not depend on timing,
+    resumption or the number of processes."""
+    keys = ('best', 'pareto', 'references', 'candidates', 'evaluated',
+            'cache_hits', 'over_budget', 'split', 'settings')
+    out = {k: result[k] for k in keys}
+    out['history'] = [{k: v for k, v in h.items() if k != 'seconds'}
+                      for h in result['history']]
+    return out

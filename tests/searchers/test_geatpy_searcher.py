@@ -1,0 +1,144 @@
+"""GeatpySearcher: cache, budget constraint, resume after a kill, two
+gloo processes, outputs and bad settings."""
+import multiprocessing
+import os
+import os.path as osp
+import pickle
+
+import pytest
+import torch.distributed as dist
+from search_setup import comparable, make_searcher, model_and_pruner
+
+from mmrazor_ext.searchers import CandidateEvaluator, read_search_json
+from mmrazor_ext.searchers.geatpy_searcher import STATE
+from mmrazor_ext.utils import UserInputError
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs."""
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Every subnet the evaluator sees (as kept counts); ``kill_at``
+    raises :class:`Killed` at that call."""
+    calls = dict(seen=[], kill_at=None)
+    inner = CandidateEvaluator.__call__
+
+    def call(self, subnet):
+        if calls['kill_at'] == len(calls['seen']):
+            raise Killed
+        calls['seen'].append(tuple(len(v) for v in subnet.values()))
+        return inner(self, subnet)
+
+    monkeypatch.setattr(CandidateEvaluator, '__call__', call)
+    return calls
+
+
+def test_result_cache_and_outputs(searched):
+    searcher, result, _ = searched
+    cands = result['candidates']
+    assert result['evaluated'] == len(cands)  # each genome evaluated once
+    assert len({tuple(c['kept']) for c in cands}) == len(cands)
+    assert result['best'] == dict(cands[0], **{
+        k: result['best'][k] for k in ('subnet', 'keep_ratios')})
+    assert result['best']['search_top1'] == max(c['search_top1']
+                                                for c in cands)
+    assert sum(h['evaluated'] + h['cache_hits'] + h['over_budget']
+               for h in result['history']) == 4 * 3  # population x gens
+    assert result['split']['source'] == 'data.train'
+    for mode in ('uniform', 'diff'):  # references at the best's FLOPs
+        ref = result['references'][mode][0]
+        assert abs(ref['flops_ratio'] - result['best']['flops_ratio']) < 0.1
+    # JSON (atomic, read back as written), state and PNGs
+    data = read_search_json(searcher.json_path)
+    assert data['best']['subnet'] == result['best']['subnet']
+    work = osp.dirname(searcher.json_path)
+    assert not [f for f in os.listdir(work) if f.endswith('.tmp')]
+    for png in ('search_progress.png', 'search_pareto.png'):
+        with open(osp.join(work, png), 'rb') as f:
+            assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    with open(osp.join(work, STATE), 'rb') as f:
+        assert pickle.load(f)['generation'] == 3
+
+
+def test_budget_is_a_constraint(checkpoint, tmp_path, spy):
+    searcher = make_searcher(checkpoint, tmp_path, flops_budget=0.35,
+                             generations=2)
+    result = searcher.search()
+    assert result['over_budget'] > 0  # random genomes above 35% exist
+    assert result['candidates']
+    for c in result['candidates']:
+        assert c['flops_ratio'] <= 0.35
+    pool_over = [k for k in spy['seen']
+                 if tuple(k) not in {tuple(c['kept'])
+                                     for c in result['candidates']}]
+    assert len(pool_over) == 2  # only the two references besides
+    assert result['best']['flops_ratio'] <= 0.35
+
+
+def test_resume_after_kill_gives_the_same_result(checkpoint, tmp_path,
+                                                 searched, spy):
+    spy['kill_at'] = 6  # inside generation 2 (generation 1: 4 candidates)
+    with pytest.raises(Killed):
+        make_searcher(checkpoint, tmp_path).search()
+    with open(tmp_path / STATE, 'rb') as f:
+        assert pickle.load(f)['generation'] == 1
+    assert not (tmp_path / 'search.json').exists()
+    first = set(spy['seen'][:4])
+    spy.update(kill_at=None, seen=[])
+    result = make_searcher(checkpoint, tmp_path).search()
+    assert not first & set(spy['seen'])  # generation 1 not evaluated again
+    assert comparable(result) == searched[2]  # as if never interrupted
+
+
+def _rank(rank, port, checkpoint, work, out):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        result = make_searcher(checkpoint, work).search()
+        with open(f'{out}.{rank}', 'wb') as f:
+            pickle.dump(comparable(result), f)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_gloo_processes_equal_one(checkpoint, tmp_path, searched):
+    ctx = multiprocessing.get_context('fork')  # no fresh imports
+    out = str(tmp_path / 'result')
+    procs = [ctx.Process(target=_rank, args=(r, 29631, checkpoint,
+                                             str(tmp_path), out))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(300)
+    assert [p.exitcode for p in procs] == [0, 0]
+    for r in range(2):
+        with open(f'{out}.{r}', 'rb') as f:
+            assert pickle.load(f) == searched[2]
+
+
+@pytest.mark.parametrize('settings, words', [
+    (dict(flops_budget=0.01), 'cannot be met'),
+    (dict(flops_budget=1.5), r'flops_budget=1.5 must be in \(0, 1\]'),
+    (dict(keep_ratios=[]), 'keep_ratios is empty'),
+    (dict(keep_ratios=[0.5, 2.0]), r'keep_ratios \[2.0\] out of range'),
+    (dict(population=0), 'population=0 must be an integer >= 1'),
+    (dict(generations=0), 'generations=0 must be an integer >= 1'),
+    (dict(ea_algorithm='GA'), "ea_algorithm 'GA' is not one of"),
+    (dict(metric='NoSuchMetric'), 'metric'),
+    (dict(colour='red'), 'unknown settings'),
+])
+def test_bad_settings_are_one_line_errors(checkpoint, tmp_path, settings,
+                                          words, model_pruner):
+    with pytest.raises(UserInputError, match=words) as e:
+        make_searcher(checkpoint, tmp_path / 'work', model_pruner,
+                      **settings)
+    assert '\n' not in str(e.value)
+    assert not (tmp_path / 'work').exists()
+
+
+@pytest.fixture(scope='module')
+def model_pruner(checkpoint):
+    return model_and_pruner(checkpoint)
