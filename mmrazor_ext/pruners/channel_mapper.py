@@ -18,6 +18,7 @@ from typing import List, NamedTuple, Optional, Sequence
 import torch
 from torch import Tensor
 
+from .param_channels import channel_dim, param_behind
 from .union_find import NONE, ElementUnion
 
 
@@ -78,11 +79,14 @@ def map_node(node, inputs: List[Optional[Traced]], in_shapes: List,
         result = _try_dim(d, inputs, tracked, in_shapes, g1, g2, out_shape)
         if result is not None:
             ids, joins, fixed = result
+            params = _fixed_params(node, fixed, g1, g2, out_shape[d])
+            for p, k in params or ():
+                union.add_param_channel(p, k, ids)
             for a, b in joins:
                 union.union_pairs(a, b)
-            if fixed:
+            if params is None:
                 union.block(ids, f'{node.name()} combines the channels with '
-                            'a parameter or constant of the same size')
+                            'a constant of the same size')
             return Traced(d, ids)
     raise UnknownOp('channels are mixed, reordered, sliced or padded')
 
@@ -156,11 +160,25 @@ def _try_dim(d, inputs, tracked, in_shapes, g1, g2, out_shape):
     # An untracked input spanning the channel dim (a parameter, a tensor
     # built from parameters) cannot be sliced: the channels are blocked by
     # the caller.
-    nd, fixed = len(out_shape), False
+    nd, fixed = len(out_shape), []
     for i, shape in enumerate(in_shapes):
         if i in tracked or shape is None or i >= len(g1) or g1[i] is None:
             continue
         k = d - (nd - len(shape))
         if k >= 0 and shape[k] == out_len and out_len > 1:
-            fixed = True
+            fixed.append(i)
     return ids, joins, fixed
+
+
+def _fixed_params(node, fixed, g1, g2, out_len):
+    """``[(parameter, dim)]`` behind the untracked inputs ``fixed`` that
+    span the channel dim, or None if one of them is not a parameter
+    following the channels (see ``param_channels``)."""
+    found = []
+    for i in fixed:
+        hit = param_behind(node, i, g1[i], g2[i])
+        k = channel_dim(*hit, out_len) if hit is not None else None
+        if k is None:
+            return None
+        found.append((hit[0], k))
+    return found

@@ -11,6 +11,7 @@ import torch
 
 from .graph_tracer import TraceResult
 from .layer_record import LayerRecord
+from .param_channels import add_param_records
 
 
 @dataclass
@@ -27,6 +28,8 @@ class ChannelSpace:
         norms: norm layers applied to these channels.
         passthrough: depthwise / grouped convs whose outputs follow their
             inputs channel for channel (pruned on both sides).
+        params: parameters outside any layer that follow these channels
+            (layer scales, position embeddings), sliced on export.
         feature_layer: the layer whose output carries these channels after
             normalisation (norm after the first producer, else the producer).
         prunable: False when an op or layer forbids pruning it.
@@ -40,6 +43,7 @@ class ChannelSpace:
     consumers: List[str] = field(default_factory=list)
     norms: List[str] = field(default_factory=list)
     passthrough: List[str] = field(default_factory=list)
+    params: List[str] = field(default_factory=list)
     feature_layer: Optional[str] = None
     prunable: bool = True
     reason: str = ''
@@ -47,11 +51,19 @@ class ChannelSpace:
     offset: int = 0
 
 
-def build_channel_spaces(res: TraceResult
+def build_channel_spaces(res: TraceResult, model=None
                          ) -> Tuple[List[ChannelSpace], Dict[str,
                                                              LayerRecord]]:
-    """Group a trace into spaces; fill ``in_pos`` / ``out_pos`` of layers."""
+    """Group a trace into spaces; fill ``in_pos`` / ``out_pos`` of layers.
+    With ``model``, parameters that follow channels outside any layer
+    become ``'param'`` records (without it, their channels are blocked)."""
     union, layers = res.union, res.layers
+    if model is not None:
+        add_param_records(model, union.param_channels, layers, union)
+    else:
+        for _p, _d, ids in union.param_channels:
+            union.block(ids, 'a parameter follows the channels')
+    union.param_channels = []
     roots = union.roots()
     producers = [r for r in layers.values() if r.produces]
     merge: List[int] = []  # union-find over space indices
@@ -128,6 +140,8 @@ def build_channel_spaces(res: TraceResult
         for s in sorted(touch_out):
             if rec.kind in ('norm', 'group_norm'):
                 spaces[s].norms.append(rec.name)
+            elif rec.kind == 'param':
+                spaces[s].params.append(rec.name)
             elif rec.tied:
                 spaces[s].passthrough.append(rec.name)
             elif rec.produces:

@@ -14,6 +14,8 @@ from torch import Tensor, nn
 from .group_units import local_keep
 from .layer_record import LayerRecord
 from .masks import detach_masks, pruned_sides
+from .norm_masks import norm_param_dim, prune_norm_
+from .param_channels import prune_param_
 
 
 def _param(old, data):
@@ -32,10 +34,11 @@ def prune_model_(model: nn.Module, layers: Dict[str, LayerRecord],
     """Slice the layers of ``model`` in place to the channels in ``keep``."""
     with torch.no_grad():
         for rec in layers.values():
-            m = model.get_submodule(rec.name)
             ko, ki = pruned_sides(rec, keep)
             if ko is None and ki is None:
                 continue
+            m = model if rec.kind == 'param' else model.get_submodule(
+                rec.name)
             if rec.kind == 'conv':
                 _prune_conv(m, rec, ko, ki)
             elif rec.kind == 'linear':
@@ -49,6 +52,12 @@ def prune_model_(model: nn.Module, layers: Dict[str, LayerRecord],
                     w = _take(w, ki, 1)
                     m.in_features = int(ki.sum())
                 m.weight = _param(m.weight, w)
+            elif rec.kind == 'group_norm':
+                if ko is not None:
+                    prune_norm_(m, rec, ko)
+            elif rec.kind == 'param':
+                if ko is not None:
+                    prune_param_(model, rec, ko)
             else:
                 _prune_norm(m, ko)
     return model
@@ -126,9 +135,14 @@ def parameter_slices(layers: Dict[str, LayerRecord],
             out[f'{rec.name}.weight'] = (idx(ko), idx(ki_local))
             if ko is not None:
                 out[f'{rec.name}.bias'] = (idx(ko), None)
+        elif rec.kind == 'param':
+            if ko is not None:
+                out[rec.name] = (None, ) * rec.param_dim + (idx(ko), )
         elif ko is not None:
-            out[f'{rec.name}.weight'] = (idx(ko), None)
-            out[f'{rec.name}.bias'] = (idx(ko), None)
+            lead = (None, ) * (norm_param_dim(rec)
+                               if rec.kind == 'group_norm' else 0)
+            out[f'{rec.name}.weight'] = lead + (idx(ko), )
+            out[f'{rec.name}.bias'] = lead + (idx(ko), )
     return out
 
 

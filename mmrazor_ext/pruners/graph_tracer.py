@@ -20,6 +20,7 @@ from .flops import OpCounter, resolve_dims, tensor_key
 from .group_units import tie_group_positions
 from .layer_kinds import layer_kind
 from .layer_record import LayerRecord
+from .norm_masks import trace_norm
 from .trace_input import (CpuProbe, dummy_input, traced_in_float32)
 from .union_find import INPUT, ElementUnion
 
@@ -208,8 +209,8 @@ class GraphTracer:
         chan_dim = len(out_shape) - 1 if kind == 'linear' else 1
         rec.positions_per_channel.append(
             _numel(out_shape[1:]) // max(1, out_shape[chan_dim]))
-        if v is not None and (v.dim != (len(in_shape) - 1 if kind == 'linear'
-                                        else 1)):
+        if v is not None and kind != 'group_norm' and (
+                v.dim != (len(in_shape) - 1 if kind == 'linear' else 1)):
             union.block(v.ids, f'{name} sees the channels on another dim')
             v = None if kind in ('conv', 'linear') else v
         if v is not None and rec.in_ids is not None and rec.in_ids.numel() \
@@ -220,10 +221,8 @@ class GraphTracer:
         if kind in ('norm', 'group_norm'):
             if v is None:
                 return None
-            if kind == 'group_norm' and not _norm_spares_channels(
-                    module, v, len(in_shape)):
-                union.block(v.ids, f'{name} ({type(module).__name__}) '
-                            'normalises across channels')
+            if kind == 'group_norm':
+                trace_norm(union, rec, module, v.dim, v.ids, in_shape)
             rec.out_ids = v.ids
             return v
         if kind == 'conv' and module.groups > 1 and v is not None:
@@ -243,13 +242,6 @@ class GraphTracer:
             union.block(rec.out_ids, 'single channel')
             return None
         return Traced(chan_dim, rec.out_ids)
-
-
-def _norm_spares_channels(module, v, ndim) -> bool:
-    if isinstance(module, nn.LayerNorm) and type(
-            module).forward is nn.LayerNorm.forward:
-        return v.dim < ndim - len(module.normalized_shape)
-    return False
 
 
 def _new_record(name, kind, m) -> LayerRecord:

@@ -7,7 +7,9 @@ input / output (the names are mmrazor 0.x's, read by ``AutoSlim``). Layers
 with prunable channels also get hooks: consumers multiply their input by
 ``in_mask`` (so pruned channels never reach a kept output, whatever ops sit
 between) and producers / norms multiply their output by ``out_mask`` (so
-norm biases do not leak into pruned channels). A state-dict hook keeps the
+norm biases do not leak into pruned channels); norms whose statistics span
+the channels recompute their output with statistics over the kept channels
+instead (``norm_masks``). A state-dict hook keeps the
 mask buffers out of every state dict, mmcv's checkpoint writer included
 (it saves non-persistent buffers too), so a checkpoint of a masked model,
 whatever algorithm trains it, loads strictly into a freshly built one. The
@@ -19,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from .layer_record import LayerRecord
+from .norm_masks import needs_stat_hook, norm_output_hook
 
 MASK_FLAG = '_channel_pruner_masks'
 
@@ -39,7 +42,9 @@ def _drop_masks(module, state, prefix, local_metadata):
 def _shape(rec: LayerRecord, n: int):
     if rec.kind == 'linear':
         return (n, )
-    return (1, n) + (1, ) * max(0, rec.out_ndim - 2)
+    shape = [1] * max(2, rec.out_ndim)
+    shape[rec.chan_dim] = n
+    return tuple(shape)
 
 
 def kept(pos, keep: Tensor):
@@ -63,6 +68,8 @@ def pruned_sides(rec: LayerRecord, keep: Tensor):
 def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
     """Add mask buffers to every layer and hooks where pruning is possible."""
     for rec in layers.values():
+        if rec.kind == 'param':
+            continue
         m = model.get_submodule(rec.name)
         if getattr(m, MASK_FLAG, False):
             continue
@@ -79,13 +86,19 @@ def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
                 bool((rec.in_pos >= 0).any()):
             m.register_forward_pre_hook(_mask_input)
         if rec.out_pos is not None and bool((rec.out_pos >= 0).any()):
-            m.register_forward_hook(_mask_output)
+            if needs_stat_hook(rec):
+                m._pruner_norm = (rec.norm_mode, rec.chan_dim)
+                m.register_forward_hook(norm_output_hook)
+            else:
+                m.register_forward_hook(_mask_output)
 
 
 def set_masks(model: nn.Module, layers: Dict[str, LayerRecord],
               keep: Tensor) -> None:
     """Write the masks of ``keep`` (one bool per prunable unit)."""
     for rec in layers.values():
+        if rec.kind == 'param':
+            continue
         m = model.get_submodule(rec.name)
         for side, pos in (('in_mask', rec.in_pos), ('out_mask', rec.out_pos)):
             buf = getattr(m, side, None)
@@ -102,8 +115,11 @@ def detach_masks(model: nn.Module) -> None:
         for hooks in (m._forward_pre_hooks, m._forward_hooks,
                       m._state_dict_hooks):
             for k in [k for k, f in hooks.items()
-                      if f in (_mask_input, _mask_output, _drop_masks)]:
+                      if f in (_mask_input, _mask_output, _drop_masks,
+                               norm_output_hook)]:
                 del hooks[k]
+        if hasattr(m, '_pruner_norm'):
+            del m._pruner_norm
         for name in ('in_mask', 'out_mask'):
             m._buffers.pop(name, None)
             m._non_persistent_buffers_set.discard(name)

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from .group_units import local_keep
 from .masks import pruned_sides
+from .norm_masks import norm_param_dim
 
 ParamMasks = List[Tuple[nn.Parameter, Tensor]]
 
@@ -40,14 +41,22 @@ def param_masks(model: nn.Module, layers, keep: Tensor) -> ParamMasks:
     prunable unit)."""
     out = []
     for rec in layers.values():
-        module = model.get_submodule(rec.name)
         ko, ki = pruned_sides(rec, keep)
         if ko is None and ki is None:
             continue
+        if rec.kind == 'param':
+            param = model.get_parameter(rec.name)
+            out.append((param, _along(ko, rec.param_dim, param.dim())))
+            continue
+        module = model.get_submodule(rec.name)
         if rec.kind in ('conv', 'linear'):
             masks = _conv_mask(module, rec, ko, ki)
         elif ko is not None:  # norms: scale and shift per channel
-            masks = {'weight': ko.float(), 'bias': ko.float()}
+            dim = norm_param_dim(rec) if rec.kind == 'group_norm' else 0
+            w = getattr(module, 'weight', None)
+            masks = {} if w is None else {
+                'weight': _along(ko, dim, w.dim()),
+                'bias': _along(ko, dim, w.dim())}
         else:
             masks = {}
         for name, mask in masks.items():
@@ -55,6 +64,12 @@ def param_masks(model: nn.Module, layers, keep: Tensor) -> ParamMasks:
             if isinstance(param, Tensor) and mask.dim() == param.dim():
                 out.append((param, mask))
     return out
+
+
+def _along(k: Tensor, dim: int, ndim: int) -> Tensor:
+    shape = [1] * ndim
+    shape[dim] = k.numel()
+    return k.float().view(shape)
 
 
 @torch.no_grad()

@@ -20,6 +20,13 @@ class ElementUnion:
     def __init__(self):
         self.parent: List[int] = [INPUT]
         self.blocked: Dict[int, str] = {INPUT: 'network input channels'}
+        # (parameter, dim, element ids): parameters following channels
+        # outside any layer (``param_channels``)
+        self.param_channels: List[tuple] = []
+
+    def add_param_channel(self, param, dim: int, ids: torch.Tensor) -> None:
+        """Note that ``param``'s entries along ``dim`` follow ``ids``."""
+        self.param_channels.append((param, dim, ids))
 
     def new(self, count: int) -> torch.Tensor:
         """Allocate ``count`` fresh elements; returns their ids."""
