@@ -21,8 +21,10 @@ tables are printed at the end (or alone with ``--table``).
 import argparse
 import copy
 import json
+import os
 import os.path as osp
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -164,6 +166,9 @@ def main():
                 evaluated=r['evaluated'], eval_seconds=r['eval_seconds'],
                 wall_seconds=round(time.time() - t0, 1),
                 load=machine_load()))
+        if name == 'resnet20' and 'speed_2procs' not in results:
+            save('speed_2procs', speed_two_processes(
+                ckpt, args.speed_generations, work))
         for red in args.reductions:
             for seed in args.seeds:
                 key = f'{name}/{red}/{seed}'
@@ -202,6 +207,25 @@ def main():
     print_tables(results)
 
 
+def speed_two_processes(ckpt, generations, work):
+    """The speed search again in 2 gloo processes (tools/dist_search.sh):
+    each rank evaluates half of every generation."""
+    out = osp.join(work, 'speed_2procs.json')
+    cmd = ['bash', osp.join(ROOT, 'tools/dist_search.sh'), '2', CONFIG, ckpt,
+           '--work-dir', osp.join(work, 'speed2'), '--cfg-options',
+           'searcher.population=16', f'searcher.generations={generations}',
+           'searcher.seed=100', f'searcher.json_name={out}']
+    env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='',
+               PYTHON=sys.executable, MASTER_PORT='29655')
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode:
+        return dict(error=proc.stderr[-500:])
+    r = json.load(open(out))
+    return dict(candidates_per_minute=r['candidates_per_minute'],
+                evaluated=r['evaluated'], eval_seconds=r['eval_seconds'],
+                load=machine_load())
+
+
 def kept_subnet(pruner, scores, kept):
     """The best-scored ``kept[i]`` channels of each space."""
     ratios = {n: 1 - k / sp.num_channels for n, k, sp in zip(
@@ -223,7 +247,15 @@ def print_tables(results):
         print(f"\nspeed (ResNet-20, digits, 1 process): "
               f"{s['candidates_per_minute']} candidates/minute "
               f"({s['evaluated']} evaluated in {s['eval_seconds']} s; load "
-              f"{s['load']['load_average']} on {s['load']['cpus']} CPUs)")
+              f"{s['load']['load_average']:.1f} on {s['load']['cpus']} CPUs)")
+    s = results.get('speed_2procs')
+    if s and 'error' not in s:
+        print(f"speed (ResNet-20, digits, 2 gloo processes): "
+              f"{s['candidates_per_minute']} candidates/minute "
+              f"({s['evaluated']} evaluated in {s['eval_seconds']} s; load "
+              f"{s['load']['load_average']:.1f} on {s['load']['cpus']} CPUs)")
+    elif s:
+        print(f"speed, 2 processes: failed: {s['error']}")
     rows = {}
     for key, row in results.items():
         if key.count('/') == 2 and not key.startswith('spearman'):
