@@ -50,9 +50,10 @@ class FusionAlgorithm(BasePruningAlgorithm):
         blocks (list[str], optional): Remove exactly these blocks instead.
         remove_transitions (bool): Blocks that change shape may be replaced
             by their downsample branch.
-        merge (int, optional): Chains to linearise and merge (the least
-            important by ``block_metric`` on their activation); only chains
-            whose merged conv has fewer FLOPs are candidates.
+        merge (int | str, optional): Chains to linearise and merge (the
+            least important by ``block_metric`` on their activation), or
+            ``'all'``; only chains whose merged conv has no more FLOPs than
+            the chain are candidates.
         channels (dict, optional): Channel pruning after the blocks:
             ``dict(flops_target=r, mode='diff')`` removes ``r`` of the
             remaining FLOPs, ranked by ``metric``.
@@ -118,13 +119,15 @@ class FusionAlgorithm(BasePruningAlgorithm):
                     f'Fusion blocks: {bad[0]!r} is not a removable residual '
                     f'block of the model (blocks: {", ".join(sorted(known))})')
         self.chains = merge_candidates(model, shape)
+        if self.merge == 'all':
+            self.merge = len(self.chains)
         if self.merge is not None and (not isinstance(self.merge, int) or
                                        not 0 <= self.merge <= len(
                                            self.chains)):
             raise UserInputError(
                 f'Fusion merge={self.merge!r}: the model has '
                 f'{len(self.chains)} chains whose merge is not slower '
-                '(merge must be an int in that range)')
+                "(merge must be 'all' or an int in that range)")
         if self.data is None and (self.target is not None or self.merge):
             raise UserInputError('Fusion scores blocks from features: it '
                                  'needs data=dict(train=...)')

@@ -5,8 +5,9 @@ import os.path as osp
 
 from mmcv.runner import HOOKS
 
-from ..engine import PruningHook
+from ..engine import PruningHook, build_loader, evaluate
 from ..utils import atomic_write, rank, write_json
+from .bn_folding import fold_bn
 from .tracing import trace_layers
 
 
@@ -50,6 +51,25 @@ class FusionHook(PruningHook):
                  **kwargs):
         super().__init__(report=report, exported=exported, **kwargs)
         self.scores_name = scores
+
+    def before_run(self, runner):
+        """With ``runner.max_epochs=0``: fuse from the trained weights and
+        export without fine-tuning (the step runs here)."""
+        super().before_run(runner)
+        algo = self.algorithm(runner)
+        if runner.max_epochs == 0 and int(algo.steps_done) == 0:
+            self.before_train_epoch(runner)
+
+    def after_run(self, runner):
+        """Also the val accuracy of the deploy model (merged, BN folded):
+        the report's last row (every rank evaluates, as training does)."""
+        algo = self.algorithm(runner)
+        if algo.data is not None and algo.do_evaluate and \
+                hasattr(algo, 'unpruned_model'):
+            deploy, _ = fold_bn(algo.export_model(), algo.pruner.input_shape)
+            algo.record['merged'] = evaluate(
+                deploy, build_loader(algo.data, 'val'))
+        super().after_run(runner)
 
     def before_train_epoch(self, runner):
         algo = self.algorithm(runner)

@@ -3,9 +3,8 @@ process): blocks scored and removed to a target, chains linearised and
 merged at export, BN folded for deploy; resume; blocks then channels."""
 import json
 
-import pytest
 import torch
-from one_shot_setup import DATA, one_shot_cfg
+from one_shot_setup import one_shot_cfg
 
 from mmrazor_ext.adapters import trace_forward
 
