@@ -25,6 +25,7 @@ says export keeps:
 Counts are per input sample at the trace input size.
 """
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -55,11 +56,22 @@ class CountedOp:
         dims: for ops between activations, ``(size, where)`` per iteration
             dim; ``where`` is the operand's autograd key and dim until the
             trace resolves it into unit positions (``pos``) or None.
+        out_axis: ``(param dim, start, size)``: the weight entries along
+            the op's output features (a weight op).
+        feeds / sources: operand keys of an op between activations, then
+            per operand the indices of the counted ops producing it (found
+            back through shape-only ops): when no dim of the op resolves,
+            it scales as the least kept of its operands.
+        out_key: the autograd key of the op's output.
     """
     macs: int
     param: Optional[str] = None
     view: Optional[Tuple] = None
     dims: List[list] = field(default_factory=list)
+    out_axis: Optional[Tuple[int, int, int]] = None
+    feeds: list = field(default_factory=list)
+    sources: list = field(default_factory=list)
+    out_key: object = None
 
 
 def _conv_macs(args, out) -> int:
@@ -104,6 +116,18 @@ def _param_of(t) -> Optional[nn.Parameter]:
     return base if isinstance(base, nn.Parameter) else None
 
 
+def _axis(w: Tensor, p: Tensor, axis: int):
+    """``(param dim, start, size)`` of view ``w``'s dim ``axis``."""
+    if not p.is_contiguous() or w.dim() == 0:
+        return None
+    stride, size = w.stride(axis), w.shape[axis]
+    for d in range(p.dim()):
+        if p.stride(d) == stride and p.shape[d] >= size:
+            start = (w.storage_offset() - p.storage_offset()) // stride
+            return d, start % p.shape[d], size
+    return None
+
+
 def tensor_key(t: Tensor):
     """The tracer's key of a value: its autograd output, or the tensor."""
     return (t.grad_fn, t.output_nr) if t.grad_fn is not None else id(t)
@@ -137,32 +161,37 @@ class OpCounter(TorchDispatchMode):
 
     def _record(self, name, args, out):
         if name in _CONV:
-            self._add(_conv_macs(args, out), [args[1]], args, [])
+            self._add(_conv_macs(args, out), [(args[1], 0)], args, [], out)
         elif name in ('mm', 'addmm', 'bmm', 'baddbmm'):
             a, b = args[-2:]
             batch = a.shape[:1] if name in ('bmm', 'baddbmm') else ()
             dims = _mm(a, b, batch)
-            self._add(_numel(d[0] for d in dims), [b, a], [a, b], [dims])
+            self._add(_numel(d[0] for d in dims), [(b, -1), (a, -2)],
+                      [a, b], [dims], out)
         elif name in _SDPA:
             q, k, v = args[:3]
-            groups = _sdpa(q, k, v)
-            for dims in groups:
+            for dims, feeds, o in zip(_sdpa(q, k, v), ([q, k], [v]),
+                                      (None, out[0])):
                 self.ops.append(CountedOp(
                     _numel(d[0] for d in dims),
-                    dims=self._where(dims, [q, k, v])))
+                    dims=self._where(dims, [q, k, v]),
+                    feeds=[tensor_key(t) for t in feeds], out_key=o))
 
-    def _add(self, macs, weights, operands, groups):
-        for w in weights:
+    def _add(self, macs, weights, operands, groups, out):
+        for w, axis in weights:
             p = _param_of(w)
             if p is not None and id(p) in self.names:
                 view = None if w.numel() == p.numel() or \
                     not p.is_contiguous() else (
                         tuple(w.shape), tuple(w.stride()),
                         w.storage_offset() - p.storage_offset())
-                self.ops.append(CountedOp(macs, self.names[id(p)], view))
+                self.ops.append(CountedOp(macs, self.names[id(p)], view,
+                                          out_axis=_axis(w, p, axis),
+                                          out_key=out))
                 return
         dims = self._where(groups[0], operands) if groups else []
-        self.ops.append(CountedOp(macs, dims=dims))
+        self.ops.append(CountedOp(macs, dims=dims, out_key=out, feeds=[
+            tensor_key(t) for t in operands[:2]]))
 
     @staticmethod
     def _where(dims, operands):
@@ -176,8 +205,11 @@ class OpCounter(TorchDispatchMode):
 
 def resolve_dims(ops: List[CountedOp], values: Dict) -> None:
     """Replace each activation op's operand keys by the channel element ids
-    the tracer followed there (``values``: key -> ``Traced``), or None."""
+    the tracer followed there (``values``: key -> ``Traced``), or None;
+    where none is found, link the op to the ops producing its operands."""
     for op in ops:
+        if isinstance(op.out_key, Tensor):
+            op.out_key = tensor_key(op.out_key)
         for entry in op.dims:
             size, feeds = entry
             ids = None
@@ -188,6 +220,32 @@ def resolve_dims(ops: List[CountedOp], values: Dict) -> None:
                     ids = v.ids
                     break
             entry[1] = ids
+    _link_sources(ops)
+
+
+def _link_sources(ops: List[CountedOp], limit: int = 256) -> None:
+    producer = {op.out_key[0]: i for i, op in enumerate(ops)
+                if isinstance(op.out_key, tuple)}
+    for op in ops:
+        if op.param is not None or any(e[1] is not None for e in op.dims):
+            continue
+        op.sources = []
+        for key in op.feeds:
+            found, seen = [], set()
+            stack = [key[0]] if isinstance(key, tuple) else []
+            while stack and len(seen) < limit:
+                fn = stack.pop()
+                if fn is None or fn in seen:
+                    continue
+                seen.add(fn)
+                if fn in producer:
+                    found.append(producer[fn])
+                    continue
+                stack.extend(f for f, _ in fn.next_functions)
+            op.sources.append(found)
+        op.feeds = []
+    for op in ops:
+        op.out_key = None
 
 
 def resolve_positions(ops: List[CountedOp], roots: Tensor,
@@ -231,6 +289,31 @@ def _kept_view(shape, sl, view) -> int:
     return int(m.as_strided(*view).sum())
 
 
+def _out_fraction(ops, i, slices, frac) -> Fraction:
+    """Kept fraction of op ``i``'s output features (a weight op) or of its
+    multiply-accumulates (an op between activations)."""
+    if i in frac:
+        return frac[i]
+    frac[i] = Fraction(1)  # guards cycles
+    op = ops[i]
+    if op.param is not None:
+        f = Fraction(1)
+        sl = slices.get(op.param)
+        if op.out_axis is not None and sl is not None and \
+                op.out_axis[0] < len(sl) and sl[op.out_axis[0]] is not None:
+            d, start, size = op.out_axis
+            k = sl[d]
+            n = int(((k >= start) & (k < start + size)).sum())
+            f = Fraction(n, size)
+    else:
+        f = Fraction(1)
+        for found in op.sources:
+            for j in found:
+                f = min(f, _out_fraction(ops, j, slices, frac))
+    frac[i] = f
+    return f
+
+
 def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
                        slices: Optional[Dict[str, tuple]] = None,
                        keep: Optional[Tensor] = None,
@@ -246,7 +329,12 @@ def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
     """
     slices = slices or {}
     flops = 0
-    for op in ops:
+    frac: Dict[int, Fraction] = {}
+    for i, op in enumerate(ops):
+        if op.param is None and op.sources and keep is not None and \
+                slices and all(e[1] is None for e in op.dims):
+            flops += int(op.macs * _out_fraction(ops, i, slices, frac))
+            continue
         if op.param is not None:
             sl = slices.get(op.param)
             if sl is None:

@@ -15,11 +15,12 @@ import torch
 from torch import nn
 
 from ..adapters import trace_forward
-from .channel_mapper import Traced, UnknownOp, map_node
+from .channel_mapper import Traced, UnknownOp
 from .flops import OpCounter, resolve_dims, tensor_key
 from .group_units import tie_group_positions
 from .layer_kinds import layer_kind
 from .layer_record import LayerRecord
+from .probe_cache import ProbeCache
 from .norm_masks import trace_norm
 from .trace_input import (CpuProbe, dummy_input, traced_in_float32)
 from .union_find import INPUT, ElementUnion
@@ -136,6 +137,7 @@ class GraphTracer:
 
     # ------------------------------------------------------------------
     def _propagate(self, res, x, outs, calls, names, kinds):
+        self._probes = ProbeCache()
         by_out = {}
         for module, in_key, in_shape, out_key, out_shape in calls:
             by_out.setdefault(out_key, []).append(
@@ -183,7 +185,8 @@ class GraphTracer:
             out_shape = tuple(node._input_metadata[0].shape)
             probe = node if node._input_metadata[0].device.type == 'cpu' \
                 else CpuProbe(node)
-            v = map_node(probe, inputs, shapes, out_shape, res.union)
+            v = self._probes.map_node(probe, node, inputs, shapes,
+                                      out_shape, res.union)
         except (UnknownOp, RuntimeError, TypeError) as e:
             msg = (f'op {node.name()} ({e}): the channel spaces touching it '
                    'are unprunable')

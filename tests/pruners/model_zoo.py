@@ -122,3 +122,39 @@ def calibrate_bn(model, shape, seed=0):
         m.momentum = mom
     model.eval()
     return model
+
+
+def reference_macs(model, shape, forward=None):
+    """Multiply-accumulates of one sample by torch's own counter
+    (``FlopCounterMode`` total / 2), as an independent check of the
+    pruner's count. Attention runs the math kernel (which the counter
+    sees as matmuls) with grad enabled (so ``nn.MultiheadAttention`` does
+    not take its fused inference path, which the counter does not count)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from mmrazor_ext.pruners.graph_tracer import default_forward
+    forward = forward or default_forward
+    ref = next(iter(model.parameters()))
+    x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)
+    counter = FlopCounterMode(display=False)
+    with sdpa_kernel(SDPBackend.MATH), counter, torch.enable_grad():
+        forward(model.eval(), x)
+    return counter.get_total_flops() // 2
+
+
+def used_param_count(model, shape, forward=None):
+    """Entries of the parameters one forward reads: those that get a
+    gradient from the output."""
+    from mmrazor_ext.pruners.graph_tracer import default_forward
+    forward = forward or default_forward
+    ref = next(iter(model.parameters()))
+    x = torch.randn(2, *shape, dtype=ref.dtype, device=ref.device)
+    model.eval().zero_grad(set_to_none=True)
+    with torch.enable_grad():
+        out = forward(model, x)
+        out = out if isinstance(out, torch.Tensor) else out[0]
+        out.float().sum().backward()
+    n = sum(p.numel() for p in model.parameters() if p.grad is not None)
+    model.zero_grad(set_to_none=True)
+    return n

@@ -1,0 +1,121 @@
+"""Reuse of channel probes across ops that move channels the same way.
+
+Probing an op (``channel_mapper.map_node``) costs a few vector-Jacobian
+products over the op's whole output; a ViT or a ResNet-152 repeats the same
+ops block after block. An op's channel movement depends on its kind, its
+shapes, the dims its inputs carry channels on and its saved non-tensor
+arguments and integer tensors (permutation dims, slice bounds, indices);
+saved floating tensors (activations) only decide where gradients vanish,
+which the probe tolerates. So the first op of each such signature is probed
+with stand-in channel ids (``1..n``) against a recorder in place of the
+union; every op of that signature then replays the recorded result with its
+own ids: the output ids and the joins / blocks it makes, or the same
+failure (``UnknownOp``: channel mixing is a matter of structure too). A
+probe that asks the union for anything but joins and blocks is run
+directly.
+"""
+from typing import Dict, List, Optional
+
+import torch
+from torch import Tensor
+
+from .channel_mapper import Traced, UnknownOp, map_node
+
+
+class _Uncacheable(Exception):
+    pass
+
+
+class _Recorder:
+    """Stands in for ``ElementUnion`` during a first probe."""
+    _OPS = ('union_pairs', 'union_all', 'block')
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        if name in self._OPS:
+            return lambda *args: self.calls.append((name, args))
+        raise _Uncacheable(name)
+
+
+def _freeze(v):
+    if isinstance(v, Tensor):
+        if v.is_floating_point() or v.is_complex():
+            return ('f', tuple(v.shape), v.dtype)
+        return ('i', tuple(v.shape), v.dtype, v.cpu().numpy().tobytes())
+    if isinstance(v, (list, tuple)):
+        return tuple(_freeze(x) for x in v)
+    try:
+        hash(v)
+    except TypeError:
+        return repr(v)
+    return v
+
+
+def signature(node, inputs: List[Optional[Traced]], shapes, out_shape):
+    """What decides how ``node`` moves channels (see the module doc)."""
+    saved = tuple((a, _freeze(getattr(node, a))) for a in dir(node)
+                  if a.startswith('_saved_'))
+    ins = tuple(None if v is None else (v.dim, v.ids.numel())
+                for v in inputs)
+    return (node.name(), tuple(shapes), tuple(out_shape), ins, saved)
+
+
+class ProbeCache:
+    """``map_node`` with results shared between ops of one signature.
+
+    Attributes:
+        hits / misses: probes replayed / run, for profiling.
+    """
+
+    def __init__(self):
+        self._cache: Dict[tuple, tuple] = {}
+        self.hits = self.misses = 0
+
+    def map_node(self, probe, node, inputs, shapes, out_shape, union):
+        try:
+            key = signature(node, inputs, shapes, out_shape)
+            hash(key)
+        except (RuntimeError, TypeError):  # pragma: no cover
+            return map_node(probe, inputs, shapes, out_shape, union)
+        hit = self._cache.get(key)
+        if hit is None:
+            stand_in, offset = [], 1
+            for v in inputs:
+                if v is None:
+                    stand_in.append(None)
+                    continue
+                n = v.ids.numel()
+                stand_in.append(Traced(v.dim, torch.arange(
+                    offset, offset + n).view(v.ids.shape)))
+                offset += n
+            rec = _Recorder()
+            self.misses += 1
+            try:
+                out = map_node(probe, stand_in, shapes, out_shape, rec)
+            except _Uncacheable:
+                return map_node(probe, inputs, shapes, out_shape, union)
+            except (UnknownOp, RuntimeError, TypeError) as e:
+                self._cache[key] = (e, None)
+                raise
+            hit = self._cache[key] = (out, rec.calls)
+        else:
+            self.hits += 1
+        out, calls = hit
+        if calls is None:
+            raise type(out)(*out.args)
+        table = torch.cat([torch.zeros(1, dtype=torch.long)] + [
+            v.ids.reshape(-1) for v in inputs if v is not None])
+
+        def real(t):
+            if not isinstance(t, Tensor):
+                return t
+            r = t.clone()
+            m = t > 0
+            r[m] = table[t[m]]
+            return r
+
+        for name, args in calls:
+            getattr(union, name)(*(real(a) for a in args))
+        return Traced(out.dim, real(out.ids))
