@@ -14,9 +14,10 @@ from mmrazor.core.builder import SEARCHERS
 from ..metrics import build_metric, collect_statistics
 from ..utils import UserInputError, atomic_write, rank
 from .candidate_evaluator import CandidateEvaluator, SearchSplit
-from .candidate_pool import CandidatePool, run_shared
+from .candidate_pool import CandidatePool
 from .evolution import ALGORITHMS, build_evolution
 from .search_io import search_json_path, write_search_json
+from .search_result import build_result, reference_top1, save_plots
 from .search_space import KeepRatioSpace, default_keep_ratios
 
 STATE = 'hybrid_search_state.pkl'
@@ -259,15 +260,15 @@ class GeatpySearcher:
                 history=history, eval_seconds=eval_seconds,
                 evolution=evo.state()))
             self._log(history[-1], history)
-        result = self._result(pool, split, history, eval_seconds,
+        result = build_result(self, pool, split, history, eval_seconds,
                               time.time() - t_start)
         if rank() == 0:
             write_search_json(result, self.json_path)
-            self._plots(result)
+            save_plots(self, result)
             self.say(f'best: search top-1 {result["best"]["search_top1"]:.2f}'
                      f' at {result["best"]["flops_ratio"]:.1%} of the FLOPs '
-                     f'(uniform {self._ref(result, "uniform")}, diff '
-                     f'{self._ref(result, "diff")} at the same FLOPs); '
+                     f'(uniform {reference_top1(result, "uniform")}, diff '
+                     f'{reference_top1(result, "diff")} at the same FLOPs); '
                      f'written to {self.json_path}')
         return result
 
@@ -306,70 +307,3 @@ class GeatpySearcher:
                  f'{h["over_budget"]} over budget; best search top-1 {best}, '
                  f'population mean {mean}; {h["seconds"]:.1f} s, ETA '
                  f'{eta:.0f} s')
-
-    @staticmethod
-    def _ref(result, name):
-        points = result['references'].get(name) or []
-        return f'{points[0]["search_top1"]:.2f}' if points else '-'
-
-    def _references(self, pool, targets):
-        """Uniform and diff subnets at each FLOPs ratio of ``targets``,
-        evaluated like the candidates."""
-        jobs = [(mode, t) for t in targets for mode in ('uniform', 'diff')]
-
-        def evaluate(job):
-            mode, ratio = job
-            sub = self.pruner.sample_subnet_flops(
-                min(max(1 - ratio, 0.0), 0.999), pool.scores, mode=mode)
-            flops, params = self.pruner.flops_params(sub)
-            return dict(flops=flops, params=params,
-                        flops_ratio=flops / pool.full_flops,
-                        search_top1=pool.evaluator(sub),
-                        kept=[len(sub[n]) for n in self.space.names])
-
-        out = dict(uniform=[], diff=[])
-        for (mode, _), point in zip(jobs, run_shared(jobs, evaluate)):
-            out[mode].append(point)
-        return out
-
-    def _result(self, pool, split, history, eval_seconds, seconds) -> dict:
-        feasible = pool.feasible()
-        if not feasible:
-            raise RuntimeError('no candidate within the FLOPs budget was '
-                               'evaluated; raise population or generations')
-        best = dict(feasible[0])
-        best['subnet'] = pool.subnet(tuple(best['kept']))
-        best['keep_ratios'] = self.space.keep_ratios(best['genome'])
-        pareto = pool.pareto()
-        targets = [best['flops_ratio']]
-        if self.ea == 'NSGA2':  # a few more points along the front
-            step = max(1, len(pareto) // 3)
-            targets += [p['flops_ratio'] for p in pareto[::step]
-                        if p is not feasible[0]][:3]
-        evaluated = sum(h['evaluated'] for h in history)
-        return dict(
-            checkpoint=osp.abspath(self.checkpoint), config=self.config,
-            model=dict(spaces=dict(zip(self.space.names, self.space.sizes)),
-                       flops=pool.full_flops,
-                       params=self.pruner.flops_params({})[1],
-                       input_shape=list(self.pruner.input_shape)),
-            settings=self.settings(), split=split.describe(), best=best,
-            pareto=pareto, references=self._references(pool, targets),
-            history=history, evaluated=evaluated,
-            cache_hits=sum(h['cache_hits'] for h in history),
-            over_budget=sum(h['over_budget'] for h in history),
-            candidates=feasible, eval_seconds=round(eval_seconds, 2),
-            candidates_per_minute=round(60 * evaluated /
-                                        max(eval_seconds, 1e-9), 1),
-            seconds=round(seconds, 2), work_dir=osp.abspath(self.work_dir))
-
-    def _plots(self, result) -> None:
-        from .search_plots import plot_pareto, plot_progress  # matplotlib
-        title = (f'{self.ea}, budget {self.budget:g}, '
-                 f'{osp.basename(self.checkpoint)}')
-        plot_progress(result['history'],
-                      osp.join(self.work_dir, 'search_progress.png'), title)
-        plot_pareto(result['candidates'], result['pareto'],
-                    result['references'], self.budget,
-                    osp.join(self.work_dir, 'search_pareto.png'),
-                    best=result['best'], title=title)
