@@ -5,6 +5,7 @@ pruned and reports it; bad inputs are one line before any work."""
 import importlib.util
 import json
 import os.path as osp
+import subprocess
 
 import pytest
 import torch
@@ -137,3 +138,19 @@ def test_bad_search_json_for_the_train_stage(flow, tmp_path, kind, words):
                       '--cfg-options', f'algorithm.search_json={path}'])
     _one_line(e, words)
     assert not (tmp_path / 'w').exists()
+
+
+def test_scripts_refuse_bad_arguments_before_any_work(tmp_path):
+    script = osp.join(ROOT, 'scripts', 'hybrid_search',
+                      'run_hybrid_cifar_resnet18.sh')
+    out = subprocess.run(['bash', script, 'no_such_mode'], cwd=ROOT,
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2
+    assert 'test_search_geatpy_discrete_inference' in out.stderr
+    assert 'search_train_geatpy_nsga2' in out.stderr
+    train = osp.join(ROOT, 'scripts', 'hybrid_search',
+                     'run_hybrid_in1k_resnet18_train.sh')
+    out = subprocess.run(['bash', train, '0', str(tmp_path / 'none.json'),
+                          '2'], cwd=ROOT, capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 2 and 'not found' in out.stderr
