@@ -162,17 +162,19 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
 
     def _renumber(self, spaces, layers):
         """Drop units of spaces made unprunable after grouping."""
-        remap, offset = {}, 0
-        for sp in spaces:
+        old = [(sp.offset, sp.num_channels, sp.prunable) for sp in spaces]
+        end = max((o + n for o, n, _ in old), default=0)
+        table = torch.full((end + 1, ), -1, dtype=torch.long)
+        offset = 0
+        for sp, (o, n, _) in zip(spaces, old):
             if sp.prunable:
-                for i in range(sp.num_channels):
-                    remap[sp.offset + i] = offset + i
+                table[o:o + n] = torch.arange(offset, offset + n)
                 sp.offset = offset
-                offset += sp.num_channels
-        table = torch.full((max(remap, default=-1) + 2, ), -1,
-                           dtype=torch.long)
-        for a, b in remap.items():
-            table[a] = b
+                offset += n
+        if bool((table[:offset] == torch.arange(offset)).all()) and \
+                bool((table[offset:] == -1).all()):
+            self.num_units = offset  # nothing dropped: positions stand
+            return
         for rec in layers.values():
             for side in ('in_pos', 'out_pos'):
                 pos = getattr(rec, side)
