@@ -77,6 +77,24 @@ def test_budget_is_a_constraint(checkpoint, tmp_path, spy):
     assert result['best']['flops_ratio'] <= 0.35
 
 
+def test_nsga2_gives_a_pareto_front(checkpoint, tmp_path, model_pruner):
+    result = make_searcher(checkpoint, tmp_path, model_pruner,
+                           ea_algorithm='NSGA2', generations=2,
+                           flops_budget=0.7).search()
+    front = result['pareto']
+    assert front and result['best']['flops_ratio'] <= 0.7
+    for p in front:  # nothing evaluated dominates a front point
+        assert not [c for c in result['candidates']
+                    if c['flops'] <= p['flops'] and
+                    c['search_top1'] > p['search_top1']]
+    flops = [p['flops'] for p in front]
+    assert flops == sorted(flops)
+    assert [p['search_top1'] for p in front] == sorted(
+        p['search_top1'] for p in front)
+    assert 2 <= len(result['references']['uniform']) <= 4
+    assert (tmp_path / 'search_pareto.png').is_file()
+
+
 def test_resume_after_kill_gives_the_same_result(checkpoint, tmp_path,
                                                  searched, spy):
     spy['kill_at'] = 6  # inside generation 2 (generation 1: 4 candidates)
