@@ -171,10 +171,6 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
                 table[o:o + n] = torch.arange(offset, offset + n)
                 sp.offset = offset
                 offset += n
-        if bool((table[:offset] == torch.arange(offset)).all()) and \
-                bool((table[offset:] == -1).all()):
-            self.num_units = offset  # nothing dropped: positions stand
-            return
         for rec in layers.values():
             for side in ('in_pos', 'out_pos'):
                 pos = getattr(rec, side)
