@@ -9,10 +9,10 @@ import torch
 from mmrazor.models.builder import ALGORITHMS
 
 from ..engine import cpu_latency, recalibrate_bn
-from ..fusion import (check_target, choose_blocks, drop_missing_params_,
-                      find_blocks, fusion_structure, merge_model)
-from ..fusion import linearize as linearize_
-from ..fusion import merge_candidates, remove_blocks
+from ..fusion import (candidates, check_target, choose_blocks,
+                      drop_missing_params_, find_blocks, fusion_structure,
+                      linearize, merge_candidates, merge_model,
+                      remove_blocks)
 from ..metrics import build_metric, collect_statistics
 from ..pruners.masks import detach_masks
 from ..utils import UserInputError, broadcast_object
@@ -111,6 +111,7 @@ class FusionAlgorithm(BasePruningAlgorithm):
             raise UserInputError('Fusion: give target or blocks, not both')
         if self.target is not None:
             check_target(self.target, self.blocks, self.remove_transitions)
+            self._check_block_metric(metric)
         if self.remove_names is not None:
             known = {b.name for b in self.blocks}
             bad = [n for n in self.remove_names if n not in known]
@@ -137,6 +138,18 @@ class FusionAlgorithm(BasePruningAlgorithm):
                 raise UserInputError(
                     f'Fusion channels={self.channels!r}: give '
                     'dict(flops_target=r) with r in (0, 1)')
+
+    def _check_block_metric(self, metric):
+        """The block metric can score every candidate block's shapes."""
+        for b in candidates(self.blocks, self.remove_transitions):
+            pair = (torch.rand(4, *b.in_shape), torch.rand(4, *b.out_shape))
+            try:
+                metric({b.name: pair})
+            except (ValueError, TypeError) as e:
+                raise UserInputError(
+                    f'Fusion block_metric {type(metric).__name__} cannot '
+                    f'score block {b.name} ({e}); use CKAMetric or '
+                    'remove_transitions=False') from e
 
     @staticmethod
     def _blocks_or_none(model, shape):
@@ -204,11 +217,12 @@ class FusionAlgorithm(BasePruningAlgorithm):
         before = self.evaluate_val() if evaluating else None
         self.record['before_pruning'] = before
         needs_scores = self.target is not None and self.remove_names is None
-        self.say(f'scoring {len(self.blocks)} residual blocks with '
+        n = len(candidates(self.blocks, self.remove_transitions))
+        self.say(f'scoring {n} residual blocks with '
                  f'{self.block_metric}...' if needs_scores else
                  'removing the given blocks')
-        scores = self.block_scores([b.name for b in self.blocks]) \
-            if needs_scores else {}
+        scores = self.block_scores([b.name for b in candidates(
+            self.blocks, self.remove_transitions)]) if needs_scores else {}
         self.record['block_scores'] = scores
         removed = broadcast_object(self.choose_removed(scores))
         linear = []
@@ -260,7 +274,7 @@ class FusionAlgorithm(BasePruningAlgorithm):
             self._baseline = (copy.deepcopy(model).cpu(), )
             detach_masks(self._baseline[0])
         by_chain = {c.name: c for c in self.chains}
-        linearize_(model, [by_chain[n] for n in linear])
+        linearize(model, [by_chain[n] for n in linear])
         remove_blocks(model, self.blocks, removed)
         drop_missing_params_(optimizer, self)
         names = {b.name: i for i, b in enumerate(self.blocks)}

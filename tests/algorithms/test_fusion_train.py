@@ -3,35 +3,25 @@ process): blocks scored and removed to a target, chains linearised and
 merged at export, BN folded for deploy; resume; blocks then channels."""
 import json
 
+import pytest
 import torch
 from one_shot_setup import one_shot_cfg
 
 from mmrazor_ext.adapters import trace_forward
 
-MBV2 = dict(type='ImageClassifier',
-            backbone=dict(type='MobileNetV2', widen_factor=0.5),
-            neck=dict(type='GlobalAveragePooling'),
-            head=dict(type='LinearClsHead', num_classes=10,
-                      in_channels=1280, loss=dict(type='CrossEntropyLoss'),
-                      topk=(1, 5)))
 
-
-def fusion_cfg(folder, pretrained, name='fusion.py', model=None, top=None,
+def fusion_cfg(folder, pretrained, name='fusion.py', top=None,
                **algorithm):
     """A train.py config (path) of a Fusion run on the digits."""
     algo = dict(type='Fusion', block_metric='CKAMetric', target=dict(
         blocks=6), metric='L1Metric', num_batches=2, mode=None,
         flops_target=None)
     algo.update(algorithm)
-    top = dict(custom_hooks=[dict(type='FusionHook', latency_time=0.02)],
-               **(top or {}))
+    top = {'custom_hooks': [dict(type='FusionHook', latency_time=0.02)],
+           **(top or {})}
     text = one_shot_cfg(pretrained, top, **algo)
     for drop in ("'mode': None, ", "'flops_target': None, "):
         text = text.replace(drop, '')
-    if model is not None:
-        text = text.replace(repr(dict(one_shot_cfg.__defaults__ or {})), '')
-        text += f'model = {model!r}\nalgorithm["architecture"]["model"] = '\
-            f'{model!r}\n'
     path = folder / name
     path.write_text(text)
     return str(path)
@@ -76,3 +66,38 @@ def test_blocks_removed_merged_and_folded(tmp_path, pretrained, train_main):
     assert again['epochs'] == 2
     assert again['accuracy']['before_pruning'] == \
         report['accuracy']['before_pruning']
+
+
+def test_fuse_without_finetuning(tmp_path, pretrained, train_main):
+    """max_epochs=0 (the script's test_fusion_init): fused from the
+    trained weights, the merged deploy model evaluated, no training."""
+    cfg = fusion_cfg(tmp_path, pretrained, target=dict(flops=0.8),
+                     block_metric='FeatureChangeMetric')
+    work = tmp_path / 'work'
+    train_main([cfg, '--work-dir', str(work), '--seed', '0',
+                '--cfg-options', 'runner.max_epochs=0'])
+    report = json.loads((work / 'fusion_report.json').read_text())
+    acc = report['accuracy']
+    assert report['epochs'] == 0 and report['flops']['ratio'] <= 0.8
+    assert acc['merged'] == pytest.approx(acc['after_finetune'], abs=0.3)
+    assert not list(work.glob('epoch_*.pth'))
+
+
+@pytest.mark.parametrize('algorithm, message', [
+    (dict(target=dict(blocks=12)), 'deeper than the model (9 removable'),
+    (dict(target=dict(blocks=1)), 'too shallow to keep the stage trans'),
+    (dict(target=None, blocks=['backbone.layer9.0']),
+     "'backbone.layer9.0' is not a removable residual block"),
+    (dict(target=None, merge=2), 'merge=2: the model has 0 chains'),
+    (dict(block_metric='L1Metric'), "scores 'conv_weight', not 'block_f"),
+])
+def test_bad_input_is_one_line_before_any_work(tmp_path, pretrained,
+                                               train_main, algorithm,
+                                               message):
+    cfg = fusion_cfg(tmp_path, pretrained, **algorithm)
+    work = tmp_path / 'work'
+    with pytest.raises(SystemExit) as err:
+        train_main([cfg, '--work-dir', str(work), '--seed', '0'])
+    text = str(err.value)
+    assert message in text and '\n' not in text.strip()
+    assert not work.exists() or not list(work.glob('*.pth'))
