@@ -18,7 +18,7 @@ Genomes are integer vectors: gene ``i`` is an index into the choice list
 of variable ``i`` (``0 .. num_choices - 1``).
 """
 import contextlib
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import geatpy as ea
 import numpy as np
@@ -42,13 +42,16 @@ class Evolution:
         size (int): Population size.
         seed (int): Seed of the evolution's numpy generator.
         maxormins (sequence[int]): One entry per objective.
+        identity (callable, optional): Genome -> hashable key; genomes
+            with the same key are the same candidate (default: the genes).
     """
 
     NAME = ''
 
     def __init__(self, dim: int, num_choices: int, size: int, seed: int,
-                 maxormins=(-1, )):
+                 maxormins=(-1, ), identity: Optional[Callable] = None):
         self.dim, self.num_choices, self.size = dim, num_choices, size
+        self.identity = identity or (lambda genome: tuple(genome.tolist()))
         self.maxormins = np.array(maxormins)
         self.field = ea.crtfld('RI', np.ones(dim),
                                np.array([[0] * dim, [num_choices - 1] * dim]),
@@ -71,6 +74,27 @@ class Evolution:
     def _fix(self, chrom) -> np.ndarray:
         return np.clip(np.rint(chrom), 0, self.num_choices - 1).astype(
             np.int64)
+
+    def _merge(self, chrom, objv, cv):
+        """Parents and offspring together, each genome once (first
+        occurrence; duplicates follow only if fewer distinct genomes than
+        the population size exist). Without this, elitist reinsertion
+        fills the population with copies of the best genome within a few
+        generations (the SEGA template warns about duplicates) and the
+        search stalls."""
+        chrom = np.vstack([self.chrom, chrom])
+        objv, cv = np.vstack([self.objv, objv]), np.vstack([self.cv, cv])
+        seen, first = set(), []
+        for i, genome in enumerate(chrom):
+            key = self.identity(genome)
+            if key not in seen:
+                seen.add(key)
+                first.append(i)
+        first = np.array(first, dtype=np.int64)
+        if len(first) < self.size:
+            rest = np.setdiff1d(np.arange(len(chrom)), first)
+            first = np.concatenate([first, rest[:self.size - len(first)]])
+        return chrom[first], objv[first], cv[first]
 
     # ------------------------------------------------------------ steps
     def initial(self, prophets=()) -> np.ndarray:
@@ -114,7 +138,8 @@ class Evolution:
 class SEGAEvolution(Evolution):
     """``soea_SEGA_templet``: tournament selection, two-point crossover
     (0.7), breeder-GA mutation (``Pm=1/dim``), parents and offspring
-    merged and the best ``size`` kept (``dup``)."""
+    merged (each genome once, see :meth:`_merge`) and the best ``size``
+    kept (``dup``)."""
 
     NAME = 'SEGA'
 
@@ -127,8 +152,7 @@ class SEGAEvolution(Evolution):
         return self._fix(chrom)
 
     def survive(self, chrom, objv, cv):
-        chrom = np.vstack([self.chrom, chrom])
-        objv, cv = np.vstack([self.objv, objv]), np.vstack([self.cv, cv])
+        chrom, objv, cv = self._merge(chrom, objv, cv)
         fitnv = ea.scaling(objv, cv, self.maxormins)
         with self._random():
             keep = ea.selecting('dup', fitnv, self.size)
@@ -164,7 +188,8 @@ class DEEvolution(Evolution):
 class NSGA2Evolution(Evolution):
     """``moea_NSGA2_templet``: tournament selection on rank and crowding,
     simulated binary crossover, polynomial mutation, elitist reinsertion
-    by non-dominated sorting (``ndsortESS``) and crowding distance."""
+    (each genome once, see :meth:`_merge`) by non-dominated sorting
+    (``ndsortESS``) and crowding distance."""
 
     NAME = 'NSGA2'
 
@@ -183,8 +208,7 @@ class NSGA2Evolution(Evolution):
         return self._fix(chrom)
 
     def survive(self, chrom, objv, cv):
-        chrom = np.vstack([self.chrom, chrom])
-        objv, cv = np.vstack([self.objv, objv]), np.vstack([self.cv, cv])
+        chrom, objv, cv = self._merge(chrom, objv, cv)
         levels, _ = ea.ndsortESS(objv, self.size, None, cv, self.maxormins)
         dis = ea.crowdis(objv, levels)
         fitnv = np.argsort(np.lexsort(np.array([dis, -levels])),
@@ -196,10 +220,11 @@ class NSGA2Evolution(Evolution):
 
 
 def build_evolution(name: str, dim: int, num_choices: int, size: int,
-                    seed: int) -> Evolution:
+                    seed: int, identity: Optional[Callable] = None
+                    ) -> Evolution:
     """The evolution of config name ``name`` (a key of
-    :data:`ALGORITHMS`)."""
+    :data:`ALGORITHMS`); ``identity`` as :class:`Evolution`'s."""
     cls = {'SEGA': SEGAEvolution, 'DE': DEEvolution,
            'NSGA2': NSGA2Evolution}[name]
     maxormins = (-1, ) if ALGORITHMS[name][1] == 1 else (-1, 1)
-    return cls(dim, num_choices, size, seed, maxormins)
+    return cls(dim, num_choices, size, seed, maxormins, identity)

@@ -226,7 +226,8 @@ class GeatpySearcher:
         scores = self.channel_scores = self.scores(split)
         pool = CandidatePool(self.space, scores, evaluator, self.budget)
         evo = build_evolution(self.ea, self.space.dim, self.space.num_choices,
-                              self.population, self.seed)
+                              self.population, self.seed,
+                              identity=self.space.counts)
         state_path = osp.join(self.work_dir, STATE)
         fingerprint = self.fingerprint()
         state = self._load_state(state_path, fingerprint)
