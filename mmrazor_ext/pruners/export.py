@@ -11,6 +11,8 @@ from typing import Dict, Tuple
 import torch
 from torch import Tensor, nn
 
+from .attention import (attention_parameter_slices, fix_width_attrs_,
+                        prune_attention_)
 from .group_units import local_keep
 from .layer_record import LayerRecord
 from .masks import detach_masks, pruned_sides
@@ -58,8 +60,12 @@ def prune_model_(model: nn.Module, layers: Dict[str, LayerRecord],
             elif rec.kind == 'param':
                 if ko is not None:
                     prune_param_(model, rec, ko)
+            elif rec.kind == 'attention':
+                if ko is not None:
+                    prune_attention_(m, ko)
             else:
                 _prune_norm(m, ko)
+    fix_width_attrs_(model)
     return model
 
 
@@ -138,6 +144,9 @@ def parameter_slices(layers: Dict[str, LayerRecord],
         elif rec.kind == 'param':
             if ko is not None:
                 out[rec.name] = (None, ) * rec.param_dim + (idx(ko), )
+        elif rec.kind == 'attention':
+            if ko is not None:
+                out.update(attention_parameter_slices(rec, ko))
         elif ko is not None:
             lead = (None, ) * (norm_param_dim(rec)
                                if rec.kind == 'group_norm' else 0)

@@ -15,13 +15,15 @@ import torch
 from torch import nn
 
 from ..adapters import trace_forward
+from .attention import trace_attention
 from .channel_mapper import Traced, UnknownOp
 from .flops import OpCounter, resolve_dims, tensor_key
 from .group_units import tie_group_positions
 from .layer_kinds import layer_kind
 from .layer_record import LayerRecord
-from .probe_cache import ProbeCache
 from .norm_masks import trace_norm
+from .param_channels import buffers_in_probe
+from .probe_cache import ProbeCache
 from .trace_input import (CpuProbe, dummy_input, traced_in_float32)
 from .union_find import INPUT, ElementUnion
 
@@ -99,6 +101,9 @@ class GraphTracer:
                 x, torch.Tensor) else (None, None)
 
         def post_hook(module, args, out):
+            if kinds[module] == 'attention' and isinstance(
+                    out, (tuple, list)) and out:
+                out = out[0]  # nn.MultiheadAttention: (output, weights)
             if isinstance(out, torch.Tensor):
                 calls.append((module, *pending.pop(module, (None, None)),
                               _key(out), tuple(out.shape)))
@@ -114,7 +119,8 @@ class GraphTracer:
         was_training = model.training
         model.eval()
         try:
-            with torch.enable_grad(), traced_in_float32(model), counter:
+            with torch.enable_grad(), traced_in_float32(model), counter, \
+                    buffers_in_probe(model, kinds):
                 outs = _tensors(self.forward_fn(model, x))
         except TypeError as e:
             raise ValueError(f'tracing {type(model).__name__} failed: its '
@@ -212,7 +218,7 @@ class GraphTracer:
         chan_dim = len(out_shape) - 1 if kind == 'linear' else 1
         rec.positions_per_channel.append(
             _numel(out_shape[1:]) // max(1, out_shape[chan_dim]))
-        if v is not None and kind != 'group_norm' and (
+        if v is not None and kind not in ('group_norm', 'attention') and (
                 v.dim != (len(in_shape) - 1 if kind == 'linear' else 1)):
             union.block(v.ids, f'{name} sees the channels on another dim')
             v = None if kind in ('conv', 'linear') else v
@@ -221,6 +227,10 @@ class GraphTracer:
             union.union_pairs(rec.in_ids, v.ids)  # module called twice
         if v is not None:
             rec.in_ids = v.ids
+        if kind == 'attention':
+            ok = v is not None and trace_attention(
+                union, res.layers, rec, module, v.dim, v.ids)
+            return v if ok else None
         if kind in ('norm', 'group_norm'):
             if v is None:
                 return None

@@ -12,6 +12,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 from torch.nn.modules.instancenorm import _InstanceNorm
 
+from .attention import attention_spec, is_opaque_attention
+
 _CONV_FORWARDS = {nn.Conv1d.forward, nn.Conv2d.forward, nn.Conv3d.forward}
 _LINEAR_FORWARDS = {nn.Linear.forward}
 _NORM_FORWARDS = {_BatchNorm.forward, nn.SyncBatchNorm.forward,
@@ -31,7 +33,11 @@ except (ImportError, AttributeError):  # pragma: no cover
 
 def layer_kind(module: nn.Module) -> Optional[str]:
     """``'conv'``, ``'linear'``, ``'norm'`` (per-channel), ``'group_norm'``
-    (statistics across channels) or None (trace its ops instead)."""
+    (statistics across channels), ``'attention'`` (a multi-head attention
+    class the pruner knows, see ``attention.py``) or None (trace its ops
+    instead)."""
+    if attention_spec(module) is not None or is_opaque_attention(module):
+        return 'attention'
     forward = type(module).forward
     if isinstance(module, _ConvNd) and not module.transposed:
         return 'conv' if forward in _CONV_FORWARDS else None

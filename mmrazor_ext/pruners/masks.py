@@ -20,6 +20,7 @@ from typing import Dict
 import torch
 from torch import Tensor, nn
 
+from .attention import attention_output_hook, attention_spec
 from .layer_record import LayerRecord
 from .norm_masks import needs_stat_hook, norm_output_hook
 
@@ -73,6 +74,15 @@ def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
         m = model.get_submodule(rec.name)
         if getattr(m, MASK_FLAG, False):
             continue
+        if rec.kind == 'attention':
+            # its projections carry the masks; a functional one recomputes
+            setattr(m, MASK_FLAG, True)
+            spec = attention_spec(m)
+            if spec is not None and spec.functional and \
+                    rec.out_pos is not None and bool((rec.out_pos >= 0).any()):
+                m.register_forward_hook(attention_output_hook,
+                                        with_kwargs=True)
+            continue
         w = getattr(m, 'weight', None)
         opts = dict(dtype=w.dtype, device=w.device) if w is not None else {}
         if rec.kind in ('conv', 'linear'):
@@ -97,7 +107,7 @@ def set_masks(model: nn.Module, layers: Dict[str, LayerRecord],
               keep: Tensor) -> None:
     """Write the masks of ``keep`` (one bool per prunable unit)."""
     for rec in layers.values():
-        if rec.kind == 'param':
+        if rec.kind in ('param', 'attention'):
             continue
         m = model.get_submodule(rec.name)
         for side, pos in (('in_mask', rec.in_pos), ('out_mask', rec.out_pos)):
@@ -116,7 +126,7 @@ def detach_masks(model: nn.Module) -> None:
                       m._state_dict_hooks):
             for k in [k for k, f in hooks.items()
                       if f in (_mask_input, _mask_output, _drop_masks,
-                               norm_output_hook)]:
+                               norm_output_hook, attention_output_hook)]:
                 del hooks[k]
         if hasattr(m, '_pruner_norm'):
             del m._pruner_norm

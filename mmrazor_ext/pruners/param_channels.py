@@ -12,6 +12,7 @@ recorded as a ``'param'`` layer record instead: export slices it along
 that dim, and the masked model needs nothing (the channels it scales or
 shifts are masked by their consumers).
 """
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -100,3 +101,24 @@ def prune_param_(model: nn.Module, rec: LayerRecord, k: Tensor) -> None:
     setattr(m, attr, nn.Parameter(p.index_select(rec.param_dim, idx)
                                   .contiguous(),
                                   requires_grad=p.requires_grad))
+
+
+@contextmanager
+def buffers_in_probe(model: nn.Module, kinds: Dict[nn.Module, str]):
+    """Let the floating buffers of the modules traced op by op require
+    grad during the trace, so an op combining channels with one (a fixed
+    position embedding) shows it to the probe, which blocks the channels
+    (a buffer is not sliced on export) instead of missing it."""
+    changed = []
+    for m, kind in kinds.items():
+        if kind is not None:
+            continue
+        for b in m.buffers(recurse=False):
+            if b.is_floating_point() and not b.requires_grad:
+                b.requires_grad_(True)
+                changed.append(b)
+    try:
+        yield
+    finally:
+        for b in changed:
+            b.requires_grad_(False)

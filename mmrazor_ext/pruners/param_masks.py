@@ -12,6 +12,7 @@ from typing import Dict, List, Tuple
 import torch
 from torch import Tensor, nn
 
+from .attention import attention_param_masks
 from .group_units import local_keep
 from .masks import pruned_sides
 from .norm_masks import norm_param_dim
@@ -49,6 +50,10 @@ def param_masks(model: nn.Module, layers, keep: Tensor) -> ParamMasks:
             out.append((param, _along(ko, rec.param_dim, param.dim())))
             continue
         module = model.get_submodule(rec.name)
+        if rec.kind == 'attention':
+            if ko is not None:
+                out.extend(attention_param_masks(module, rec, ko))
+            continue
         if rec.kind in ('conv', 'linear'):
             masks = _conv_mask(module, rec, ko, ki)
         elif ko is not None:  # norms: scale and shift per channel
