@@ -90,12 +90,10 @@ def build_channel_spaces(res: TraceResult, model=None
         for r in rs:
             space_of_root[r] = idx
     # units in order of first appearance, producer by producer
-    units: Dict[int, List[int]] = {}
+    units: Dict[int, Dict[int, None]] = {}  # dicts: ordered sets
     for rec in producers:
         for r in roots[rec.out_ids].tolist():
-            lst = units.setdefault(top(space_of_root[r]), [])
-            if r not in lst:
-                lst.append(r)
+            units.setdefault(top(space_of_root[r]), {})[r] = None
     n_elem = roots.numel()
     root2space = torch.full((n_elem, ), -1, dtype=torch.long)
     root2unit = torch.full((n_elem, ), -1, dtype=torch.long)
@@ -103,7 +101,7 @@ def build_channel_spaces(res: TraceResult, model=None
     offset = 0
     for idx in sorted(units, key=lambda i: i):
         first = first_of_space[idx]
-        rs = units[idx]
+        rs = list(units[idx])
         blocked = [union.reason(r) for r in rs if union.reason(r)]
         sp = ChannelSpace(name=first.name, num_channels=len(rs),
                           prunable=not blocked and len(rs) > 1,
