@@ -145,7 +145,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
         res = GraphTracer(self.input_shape, forward_fn=self.forward_fn,
                           example_input=self.example_input).trace(model)
         spaces, layers = build_channel_spaces(res, model)
-        resolve_positions(res.ops, res.union.roots(), layers)
+        resolve_positions(res.ops, res.union, layers)
         self.counted_ops, self.used_params = res.ops, res.used_params
         self.trace_batch = res.batch
         for sp in spaces:

@@ -248,10 +248,12 @@ def _link_sources(ops: List[CountedOp], limit: int = 256) -> None:
         op.out_key = None
 
 
-def resolve_positions(ops: List[CountedOp], roots: Tensor,
-                      layers: Dict) -> None:
+def resolve_positions(ops: List[CountedOp], union, layers: Dict) -> None:
     """Element ids -> prunable unit positions (-1: never pruned), through
     the positions the layers got from grouping."""
+    if not any(e[1] is not None for op in ops for e in op.dims):
+        return
+    roots = union.roots()
     table = torch.full((roots.numel(), ), -1, dtype=torch.long)
     for rec in layers.values():
         for ids, pos in ((rec.in_ids, rec.in_pos), (rec.out_ids,
