@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fusion of CIFAR ResNet-18 on the embedded digits (32x32), by stage:
+# Fusion of CIFAR ResNet-18 on the embedded digits (16x16), by stage:
 #   bash scripts/fusion_merge/run_fusion_cifar_resnet18.sh MODE [train.py args]
 # MODE:
 #   train             train the classifier (skipped when PRETRAINED exists)
@@ -9,7 +9,7 @@
 #   fusion            fuse, then fine-tune EPOCHS epochs
 #   test              evaluate the fine-tuned fused checkpoint (tools/test.py)
 #   all               train, test_fusion_init, fusion, test
-# Environment: PRETRAINED, WORK_DIR, BLOCKS (kept, default 6), EPOCHS (3).
+# Environment: PRETRAINED, WORK_DIR, BLOCKS (kept, default 6), EPOCHS (2).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/../.." && pwd)"
@@ -27,10 +27,10 @@ fi
 shift
 CLS_CONFIG=configs/fusion/cifar-resnet18_1xb64_digits.py
 CONFIG="${CONFIG:-configs/fusion/fusion-blocks_cifar-resnet18_1xb64_digits.py}"
-PRETRAINED="${PRETRAINED:-work_dirs/cifar-resnet18_1xb64_digits/epoch_6.pth}"
+PRETRAINED="${PRETRAINED:-work_dirs/cifar-resnet18_1xb64_digits/epoch_3.pth}"
 WORK_DIR="${WORK_DIR:-work_dirs/fusion_merge_cifar_resnet18}"
 BLOCKS="${BLOCKS:-6}"
-EPOCHS="${EPOCHS:-3}"
+EPOCHS="${EPOCHS:-2}"
 OPTIONS=(algorithm.pretrained="${PRETRAINED}" algorithm.target.blocks="${BLOCKS}")
 
 do_train() {
