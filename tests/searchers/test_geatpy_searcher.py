@@ -62,27 +62,23 @@ def test_result_cache_and_outputs(searched):
         assert pickle.load(f)['generation'] == 3
 
 
-def test_budget_is_a_constraint(checkpoint, tmp_path, spy):
-    searcher = make_searcher(checkpoint, tmp_path, flops_budget=0.35,
-                             generations=2)
-    result = searcher.search()
-    assert result['over_budget'] > 0  # random genomes above 35% exist
-    assert result['candidates']
-    for c in result['candidates']:
-        assert c['flops_ratio'] <= 0.35
-    pool_over = [k for k in spy['seen']
-                 if tuple(k) not in {tuple(c['kept'])
-                                     for c in result['candidates']}]
-    assert len(pool_over) == 2  # only the two references besides
-    assert result['best']['flops_ratio'] <= 0.35
-
-
-def test_nsga2_gives_a_pareto_front(checkpoint, tmp_path, model_pruner):
+def test_nsga2_front_and_the_budget_constraint(checkpoint, tmp_path,
+                                               model_pruner, spy):
     result = make_searcher(checkpoint, tmp_path, model_pruner,
                            ea_algorithm='NSGA2', generations=2,
-                           flops_budget=0.7).search()
+                           flops_budget=0.35).search()
+    # the budget is a constraint (CV): candidates over it are counted,
+    # never evaluated, and none of them is kept
+    assert result['over_budget'] > 0  # random genomes above 35% exist
+    assert all(c['flops_ratio'] <= 0.35 for c in result['candidates'])
+    refs = [tuple(r['kept']) for rs in result['references'].values()
+            for r in rs]
+    known = {tuple(c['kept']) for c in result['candidates']} | set(refs)
+    assert set(spy['seen']) <= known
+    # each candidate evaluated once, plus the references
+    assert len(spy['seen']) == len(result['candidates']) + len(refs)
     front = result['pareto']
-    assert front and result['best']['flops_ratio'] <= 0.7
+    assert front and result['best']['flops_ratio'] <= 0.35
     for p in front:  # nothing evaluated dominates a front point
         assert not [c for c in result['candidates']
                     if c['flops'] <= p['flops'] and
