@@ -1,5 +1,8 @@
 """Evaluate a checkpoint on a config's test set (one or several processes).
 
+Classifiers (top-1/top-5 accuracy) and mmseg segmentors (mIoU by
+default, ``--metrics mIoU mDice mFscore``) alike.
+
 The only weights loaded are those of the ``checkpoint`` argument;
 ``load_from`` and ``resume_from`` in the config are ignored here. For an
 algorithm config (``algorithm=...``) the checkpoint may be the algorithm's
@@ -15,13 +18,13 @@ import mmcv
 import numpy as np
 import torch
 import torch.distributed as dist
-from mmcls.datasets import build_dataloader, build_dataset
 from mmcls.utils import get_root_logger
 from mmcv import DictAction
 from mmcv.runner import get_dist_info, load_state_dict
 
-from mmrazor_ext.apis import (build_model, check_checkpoint,
-                              check_data_paths, check_eval_metrics,
+from mmrazor_ext.apis import (build_dataloader, build_dataset, build_model,
+                              check_checkpoint, check_data_paths,
+                              check_eval_metrics, default_metrics,
                               load_config,
                               multi_process_test, setup_device,
                               single_device_test, wrap_model)
@@ -36,9 +39,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file to evaluate')
-    parser.add_argument('--metrics', nargs='+', default=['accuracy'],
+    parser.add_argument('--metrics', nargs='+', default=None,
                         help='dataset.evaluate metrics, e.g. accuracy '
-                        'precision recall f1_score')
+                        'precision recall f1_score (default accuracy; '
+                        'segmentation: mIoU)')
     parser.add_argument('--metric-options', nargs='+', action=DictAction,
                         default={}, help='e.g. topk=1,5')
     parser.add_argument('--out', help='write metrics and predictions to '
@@ -62,6 +66,8 @@ def prepare(args):
         cfg.algorithm.pretrained = None  # the checkpoint has the weights
     if args.out and osp.splitext(args.out)[1] not in ('.json', '.pkl'):
         raise UserInputError(f'--out {args.out}: use a .json or .pkl file')
+    if args.metrics is None:
+        args.metrics = default_metrics(cfg.data.test)
     check_eval_metrics(cfg.data.test, args.metrics, '--metrics')
     check_data_paths(cfg)
     ckpt = check_checkpoint(args.checkpoint, 'test')
@@ -161,19 +167,20 @@ def main(argv=None):
     rank = get_dist_info()[0]
     if rank == 0:
         print()
+        seg = hasattr(dataset, 'get_gt_seg_maps')  # mmseg: maps, no scores
+        options = {} if seg else dict(metric_options=args.metric_options)
         results = dataset.evaluate(outputs, metric=args.metrics,
-                                   metric_options=args.metric_options,
-                                   logger=logger)
+                                   logger=logger, **options)
         for name, value in results.items():
             logger.info(f'{name}: {value:.2f}')
         if args.out:
-            scores = np.vstack(outputs)
-            write_atomic(dict(config=args.config,
-                              checkpoint=args.checkpoint,
-                              metrics={k: float(v)
-                                       for k, v in results.items()},
-                              pred_label=scores.argmax(1).tolist(),
-                              pred_score=scores.max(1).tolist()), args.out)
+            out = dict(config=args.config, checkpoint=args.checkpoint,
+                       metrics={k: float(v) for k, v in results.items()})
+            if not seg:
+                scores = np.vstack(outputs)
+                out.update(pred_label=scores.argmax(1).tolist(),
+                           pred_score=scores.max(1).tolist())
+            write_atomic(out, args.out)
             logger.info(f'results written to {args.out}')
     if distributed:
         dist.destroy_process_group()

@@ -1,8 +1,9 @@
-"""Train a classifier, or run a compression algorithm, from a config.
+"""Train a classifier or segmentor, or run a compression algorithm.
 
 A config with ``algorithm=...`` (mmrazor style) builds the algorithm around
 its architecture; one with ``model=...`` (mmcls style) builds the
-classifier. Bad input (missing files, unknown keys or types, unreadable
+classifier (an mmseg ``model``, e.g. ``EncoderDecoder``, the segmentor).
+Bad input (missing files, unknown keys or types, unreadable
 checkpoints) ends in one line naming it, before the work_dir is touched.
 """
 import argparse
@@ -13,11 +14,11 @@ import mmcv
 import torch.distributed as dist
 from mmcls import __version__ as mmcls_version
 from mmcls.apis import init_random_seed, set_random_seed
-from mmcls.datasets import build_dataset
 from mmcls.utils import collect_env, get_root_logger
 from mmcv.runner import get_dist_info
 
-from mmrazor_ext.apis import (UserInputError, build_model, check_checkpoint,
+from mmrazor_ext.apis import (UserInputError, build_dataset, build_model,
+                              check_checkpoint,
                               check_data_paths, check_eval_metrics,
                               check_resume_from, check_work_dir, load_config,
                               setup_device, train_model)

@@ -5,12 +5,16 @@ import os.path as osp
 from mmcls.models import build_classifier
 from mmrazor.models import build_algorithm
 
-from ..adapters import scoped_architecture
+from ..adapters import mmseg_adapter, scoped_architecture
+from ..compat import note_model
 from .config_checks import UserInputError, _keywords
 
 
 def build_model(cfg):
-    """``build_algorithm(cfg.algorithm)`` if set, else the classifier.
+    """``build_algorithm(cfg.algorithm)`` if set, else the classifier (or
+    the segmentor, for an mmseg ``model`` type such as ``EncoderDecoder``).
+    The model is noted so that a compiled mmcv op it calls where mmcv has
+    none names the module (:mod:`mmrazor_ext.compat.mmcv_ops`).
 
     An algorithm that takes ``data`` (to score channels or evaluate while
     it is built) and has none in its config gets the run's ``cfg.data``,
@@ -19,7 +23,17 @@ def build_model(cfg):
     registry (``type='ImageClassifier'`` as ``mmcls.ImageClassifier``), so
     mmrazor's own algorithms (``AutoSlim``) take ``model={{_base_.model}}``.
     """
+    model = _build(cfg)
+    note_model(model)
+    return model
+
+
+def _build(cfg):
     if 'algorithm' not in cfg:
+        if mmseg_adapter.is_segmentor_type(cfg.model.get('type')):
+            from mmseg.models import build_segmentor
+            return build_segmentor(cfg.model, cfg.get('train_cfg'),
+                                   cfg.get('test_cfg'))
         return build_classifier(cfg.model)
     algorithm = copy.deepcopy(cfg.algorithm)
     if algorithm.get('data') is None and \

@@ -15,6 +15,9 @@ from mmcv import Config
 from ..utils import (UserInputError, check_checkpoint,  # noqa: F401
                      state_dict_mismatch)
 
+#: What mmseg 0.30's ``CustomDataset.evaluate`` accepts.
+SEG_METRICS = ('mIoU', 'mDice', 'mFscore')
+
 
 def load_config(path, cfg_options=None):
     """``Config.fromfile`` plus ``--cfg-options`` whose keys must exist.
@@ -74,13 +77,28 @@ def _registered_classes(node):
     from mmcv.runner import HOOKS, OPTIMIZERS, RUNNERS
     names = name if isinstance(name, list) else [name]
     found, todo = [], [MODELS, DATASETS, PIPELINES, HOOKS, OPTIMIZERS,
-                       RUNNERS]
+                       RUNNERS, *_mmseg_data_registries()]
     while todo:
         registry = todo.pop()
         todo += registry.children.values()
         found += [registry.module_dict[n] for n in names
                   if n in registry.module_dict]
     return found
+
+
+def _mmseg_data_registries():
+    """mmseg's dataset and pipeline registries (roots of their own), when
+    mmseg imports."""
+    try:
+        from mmseg.datasets import DATASETS, PIPELINES
+    except ImportError:
+        return []
+    return [DATASETS, PIPELINES]
+
+
+def _mmseg_custom_evaluate():
+    from mmseg.datasets import CustomDataset
+    return CustomDataset.evaluate
 
 
 def _keywords(node, _all=True):
@@ -165,11 +183,21 @@ def check_eval_metrics(dataset_cfg, metrics, what='evaluation.metric'):
     kind = (dataset_cfg or {}).get('type')
     cls = kind if inspect.isclass(kind) else \
         mmcls_datasets.DATASETS.get(kind) if isinstance(kind, str) else None
+    if cls is None and isinstance(kind, str):  # an mmseg dataset?
+        cls = next((r.get(kind) for r in _mmseg_data_registries()[:1]),
+                   None)
+        if cls is not None and cls.evaluate is _mmseg_custom_evaluate():
+            _check_names(cls, metrics, SEG_METRICS, what)
+        return
     allowed = next((names for base, names in _EVAL_METRICS
                     if getattr(cls, 'evaluate', None) is
                     getattr(mmcls_datasets, base).evaluate), None)
     if allowed is None:
         return
+    _check_names(cls, metrics, allowed, what)
+
+
+def _check_names(cls, metrics, allowed, what):
     for metric in [metrics] if isinstance(metrics, str) else metrics:
         if metric not in allowed:
             near = difflib.get_close_matches(str(metric), allowed, n=1)

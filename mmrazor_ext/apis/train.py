@@ -1,6 +1,5 @@
 import torch
 from mmcls.core import DistEvalHook, EvalHook
-from mmcls.datasets import build_dataloader, build_dataset
 from mmcls.utils import get_root_logger
 from mmcv.parallel import MMDataParallel
 from mmcv.runner import DistSamplerSeedHook, build_runner
@@ -8,6 +7,7 @@ from mmrazor.core.optimizer import build_optimizers
 
 from ..core import AnyDeviceDistributedDataParallel
 from ..engine.test_loops import multi_process_test, single_device_test
+from .tasks import build_dataloader, build_dataset, needs_scatter
 
 _LOADER_KEYS = ('train', 'val', 'test', 'train_dataloader', 'val_dataloader',
                 'test_dataloader')
@@ -27,7 +27,8 @@ def wrap_model(model, device, distributed, find_unused_parameters=False):
     """Put the model on ``device`` and wrap it for the mmcv runner.
 
     GPU: ``MMDataParallel`` on one GPU, or DDP with one GPU per process.
-    CPU: unwrapped (one process) or DDP over gloo.
+    CPU: unwrapped (one process; ``MMDataParallel`` for a segmentor,
+    whose batches carry DataContainers) or DDP over gloo.
     """
     if distributed:
         model = model.to(device)
@@ -38,6 +39,8 @@ def wrap_model(model, device, distributed, find_unused_parameters=False):
             find_unused_parameters=find_unused_parameters)
     if device == 'cuda':
         return MMDataParallel(model.cuda(), device_ids=[0])
+    if needs_scatter(model) and not torch.cuda.is_available():
+        return MMDataParallel(model.cpu())  # no device: scatters on CPU
     return model.cpu()
 
 
