@@ -7,6 +7,7 @@ from mmrazor.core.optimizer import build_optimizers
 
 from ..core import AnyDeviceDistributedDataParallel
 from ..engine.test_loops import multi_process_test, single_device_test
+from ..utils import check_checkpoint
 from .tasks import build_dataloader, build_dataset, needs_scatter
 
 _LOADER_KEYS = ('train', 'val', 'test', 'train_dataloader', 'val_dataloader',
@@ -75,7 +76,7 @@ def train_model(model, datasets, cfg, distributed=False, validate=True,
     # physically pruned layers), so the optimizer and DDP see final shapes
     start_from = cfg.get('resume_from') or cfg.get('load_from')
     if start_from and hasattr(model, 'load_structure'):
-        ckpt = torch.load(start_from, map_location='cpu', weights_only=False)
+        ckpt = check_checkpoint(start_from, 'load_from')  # files and URLs
         model.load_structure(ckpt.get('state_dict', ckpt))
     model = wrap_model(model, cfg.device, distributed,
                        cfg.get('find_unused_parameters', False))

@@ -4,10 +4,14 @@ import os.path as osp
 import torch
 
 from .errors import UserInputError
+from .url_checkpoint import is_url, load_url_checkpoint
 
 
 def check_checkpoint(path, what):
-    """The checkpoint exists and torch can read it."""
+    """The checkpoint exists and torch can read it (an ``http(s)://`` URL:
+    it downloads, once, see :mod:`.url_checkpoint`)."""
+    if is_url(path):
+        return load_url_checkpoint(path, what)
     if not osp.isfile(path):
         raise UserInputError(f'{what} checkpoint {path} not found')
     try:
