@@ -77,6 +77,8 @@ class FusionAlgorithm(BasePruningAlgorithm):
         self.remove_transitions = remove_transitions
         self.merge, self.channels = merge, channels
         self.latency_time = latency_time
+        if channels is None:  # no such row in the report
+            self.STAGES = tuple(s for s in STAGES if s[0] != 'after_pruning')
         super().__init__(architecture, pruner, **kwargs)
         self.register_buffer('fusion_removed', torch.zeros(
             len(self.blocks), dtype=torch.bool))
