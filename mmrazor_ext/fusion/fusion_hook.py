@@ -79,8 +79,9 @@ class FusionHook(PruningHook):
             self.write_scores(runner, algo)
 
     def write_scores(self, runner, algo):
-        rec = algo.record
-        data = dict(metric=str(algo.block_metric),
+        rec, metric = algo.record, algo.block_metric
+        data = dict(metric=metric.get('type') if isinstance(metric, dict)
+                    else str(metric),
                     num_batches=algo.num_batches,
                     blocks=rec.get('block_scores') or {},
                     chains=rec.get('chain_scores') or {},
