@@ -63,6 +63,9 @@ class CountedOp:
             back through shape-only ops): when no dim of the op resolves,
             it scales as the least kept of its operands.
         out_key: the autograd key of the op's output.
+        per_sample: the op depends on the input (it runs once per sample);
+            False for ops on parameters alone (Swin V2's position-bias MLP),
+            which run once per forward.
     """
     macs: int
     param: Optional[str] = None
@@ -72,6 +75,7 @@ class CountedOp:
     feeds: list = field(default_factory=list)
     sources: list = field(default_factory=list)
     out_key: object = None
+    per_sample: bool = True
 
 
 def _conv_macs(args, out) -> int:
@@ -203,13 +207,18 @@ class OpCounter(TorchDispatchMode):
         return out
 
 
-def resolve_dims(ops: List[CountedOp], values: Dict) -> None:
+def resolve_dims(ops: List[CountedOp], values: Dict,
+                 dependent: set) -> None:
     """Replace each activation op's operand keys by the channel element ids
     the tracer followed there (``values``: key -> ``Traced``), or None;
-    where none is found, link the op to the ops producing its operands."""
+    where none is found, link the op to the ops producing its operands.
+    ``dependent``: the autograd nodes that depend on the traced input."""
     for op in ops:
         if isinstance(op.out_key, Tensor):
             op.out_key = tensor_key(op.out_key)
+        keys = [op.out_key] + list(op.feeds)
+        op.per_sample = any(isinstance(k, tuple) and k[0] in dependent
+                            for k in keys)
         for entry in op.dims:
             size, feeds = entry
             ids = None
@@ -316,6 +325,27 @@ def _out_fraction(ops, i, slices, frac) -> Fraction:
     return f
 
 
+def _op_macs(ops, i, used, slices, keep, frac) -> int:
+    op = ops[i]
+    if op.param is None and op.sources and keep is not None and \
+            slices and all(e[1] is None for e in op.dims):
+        return int(op.macs * _out_fraction(ops, i, slices, frac))
+    if op.param is not None:
+        sl = slices.get(op.param)
+        if sl is None:
+            return op.macs
+        shape = used[op.param]
+        if op.view is None:
+            return op.macs // _numel(shape) * _kept_numel(shape, sl)
+        return op.macs // _numel(op.view[0]) * _kept_view(shape, sl,
+                                                          op.view)
+    n = 1
+    for size, pos in op.dims:
+        n *= size if pos is None or keep is None else int(
+            kept(pos, keep).sum())
+    return n if op.dims else op.macs
+
+
 def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
                        slices: Optional[Dict[str, tuple]] = None,
                        keep: Optional[Tensor] = None,
@@ -330,30 +360,11 @@ def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
         batch: the trace batch size the ops were counted at.
     """
     slices = slices or {}
-    flops = 0
     frac: Dict[int, Fraction] = {}
+    totals = [0, 0]  # once per forward, per sample * batch
     for i, op in enumerate(ops):
-        if op.param is None and op.sources and keep is not None and \
-                slices and all(e[1] is None for e in op.dims):
-            flops += int(op.macs * _out_fraction(ops, i, slices, frac))
-            continue
-        if op.param is not None:
-            sl = slices.get(op.param)
-            if sl is None:
-                flops += op.macs
-                continue
-            shape = used[op.param]
-            if op.view is None:
-                flops += op.macs // _numel(shape) * _kept_numel(shape, sl)
-            else:
-                flops += op.macs // _numel(op.view[0]) * _kept_view(
-                    shape, sl, op.view)
-            continue
-        n = 1
-        for size, pos in op.dims:
-            n *= size if pos is None or keep is None else int(
-                kept(pos, keep).sum())
-        flops += n if op.dims else op.macs
+        totals[op.per_sample] += _op_macs(ops, i, used, slices, keep, frac)
+    flops = totals[0] + totals[1] // batch
     params = sum(_kept_numel(shape, slices.get(name))
                  for name, shape in used.items())
-    return flops // batch, params
+    return flops, params

@@ -176,7 +176,7 @@ class GraphTracer:
             if v is not None:
                 union.block(v.ids, 'network output (classifier outputs are '
                             'never pruned)')
-        resolve_dims(res.ops, values)
+        resolve_dims(res.ops, values, _dependent(order, x))
 
     def _generic(self, res, node, values):
         edges = node.next_functions
@@ -290,6 +290,16 @@ def _shape_of(fn, nr):
     if var is not None:
         return tuple(var.shape)
     return tuple(fn._input_metadata[nr].shape)
+
+
+def _dependent(order, x) -> set:
+    """The nodes of ``order`` (inputs first) that depend on ``x``."""
+    dep = set()
+    for node in order:
+        if getattr(node, 'variable', None) is x or any(
+                fn in dep for fn, _ in node.next_functions):
+            dep.add(node)
+    return dep
 
 
 def _forward_order(roots) -> list:

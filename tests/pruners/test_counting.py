@@ -32,8 +32,8 @@ class Functional(nn.Module):
 
     def forward(self, x):
         x = F.relu(F.conv2d(x, self.c1.weight, self.c1.bias, padding=1))
-        x = F.conv2d(x, self.c2.weight, padding=1) * self.scale.view(1, -1,
-                                                                       1, 1)
+        scale = self.scale.view(1, -1, 1, 1)
+        x = F.conv2d(x, self.c2.weight, padding=1) * scale
         x = x.mean((2, 3))
         x = F.relu(F.linear(x, self.fc1.weight, self.fc1.bias))
         x = F.linear(x, self.fc2.weight, self.fc2.bias)
@@ -139,3 +139,26 @@ def test_subnet_none_and_empty():
     sub = p.sample_subnet_uniform(0.5)
     p.set_subnet(sub)
     assert p.flops_params() == p.flops_params(sub) != p.flops_params({})
+
+
+class ParamOnlyBranch(nn.Module):
+    """A layer run on parameters alone (like Swin V2's position-bias MLP):
+    it runs once per forward, whatever the batch size."""
+
+    def __init__(self):
+        super().__init__()
+        self.table = nn.Parameter(torch.randn(5, 2))
+        self.mlp = nn.Linear(2, 16)
+        self.conv = nn.Conv2d(3, 16, 1)
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        bias = self.mlp(self.table).mean(0)
+        return self.fc(self.conv(x).mean((2, 3)) + bias)
+
+
+def test_ops_on_parameters_alone_count_once_per_forward():
+    model = ParamOnlyBranch().eval()
+    p = _pruner(model)
+    assert p.flops_params({})[0] == 5 * 2 * 16 + 16 * 16 * 3 * 16 + 16 * 4
+    assert p.flops_params({})[0] == reference_macs(model, SHAPE)
