@@ -128,16 +128,22 @@ def _accepts(node, word):
 
 
 def check_data_paths(cfg):
-    """Every ``data_prefix`` / ``ann_file`` of ``cfg.data.*`` exists."""
+    """Every ``data_prefix`` / ``ann_file`` of ``cfg.data.*`` exists, and
+    every mmseg ``img_dir`` / ``ann_dir`` (under ``data_root``)."""
     for split in ('train', 'val', 'test'):
         ds = cfg.data.get(split)
         for sub in (ds.get('datasets', [ds]) if ds else []):
             sub = sub.get('dataset', sub)  # RepeatDataset and friends
-            for key in ('data_prefix', 'ann_file'):
+            root = sub.get('data_root') or ''
+            for key in ('data_prefix', 'ann_file', 'img_dir', 'ann_dir'):
                 value = sub.get(key)
-                if value and not osp.exists(osp.expanduser(value)):
+                path = osp.join(root, value) if value and key in (
+                    'img_dir', 'ann_dir') else value
+                if path and not osp.exists(osp.expanduser(path)):
+                    shown = f'{value} (under data_root {root})' \
+                        if path != value else value
                     raise UserInputError(
-                        f'data path not found: data.{split}.{key}={value}')
+                        f'data path not found: data.{split}.{key}={shown}')
 
 
 def check_work_dir(path):
