@@ -100,11 +100,19 @@ class Evolution:
     def initial(self, prophets=()) -> np.ndarray:
         """The first population to evaluate: ``prophets`` (genomes given
         as prior knowledge, as the templates' ``prophetPop``) first, then
-        random genomes (geatpy's ``crtip``)."""
-        with self._random():
-            chrom = ea.crtip(self.size, self.field).astype(np.int64)
+        as many mutants of them (breeder-GA mutation, ``Pm=2/dim``) as
+        make half the population, then random genomes (geatpy's
+        ``crtip``)."""
         prophets = np.asarray(list(prophets), dtype=np.int64).reshape(
             -1, self.dim)[:self.size]
+        with self._random():
+            chrom = ea.crtip(self.size, self.field).astype(np.int64)
+            half = max(len(prophets), self.size // 2)
+            if len(prophets):
+                base = prophets[np.arange(half) % len(prophets)]
+                chrom[:half] = self._fix(ea.Mutbga(
+                    Pm=min(1.0, 2 / self.dim), MutShrink=0.5,
+                    Gradient=20).do('RI', base.astype(float), self.field))
         chrom[:len(prophets)] = prophets
         return chrom
 

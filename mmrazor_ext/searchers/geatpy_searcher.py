@@ -58,7 +58,9 @@ class GeatpySearcher:
         batch_size (int): Images per recalibration / metric batch.
         eval_batch_size (int): Images per forward pass on the search split.
         prophets (bool): Start from the widest uniform candidate within
-            the budget besides random ones.
+            the budget and the global-ranking (``diff``) widths at the
+            budget, half the population their mutants, besides random
+            genomes.
         json_name (str, optional): File name of the search JSON (default
             :func:`search_json_path`).
         config (str, optional): The config file (recorded).
@@ -242,8 +244,8 @@ class GeatpySearcher:
         for gen in range(done + 1, self.generations + 1):
             t0 = time.time()
             if gen == 1:
-                chrom = evo.initial(self._prophets() if self.prophets
-                                    else ())
+                chrom = evo.initial(self._prophets(scores)
+                                    if self.prophets else ())
             else:
                 chrom = evo.offspring()
             records, counts = pool.evaluate(chrom)
@@ -273,15 +275,29 @@ class GeatpySearcher:
                      f'written to {self.json_path}')
         return result
 
-    def _prophets(self):
-        """The widest uniform genome within the budget."""
+    def _prophets(self, scores):
+        """The widest uniform genome within the budget, and the genome of
+        the global-ranking (``diff``) widths at the budget (each space's
+        largest choice not above its ``diff`` width)."""
+        pool = CandidatePool(self.space, None, None, self.budget)
+        out = []
         for index in reversed(range(self.space.num_choices)):
             genome = self.space.uniform_genome(index)
             key = self.space.counts(genome)
-            pool = CandidatePool(self.space, None, None, self.budget)
             if pool._record(key, genome)['flops_ratio'] <= self.budget:
-                return [genome]
-        return []
+                out.append(genome)
+                break
+        diff = self.pruner.sample_subnet_flops(
+            min(1 - self.budget, 0.999), scores, mode='diff')
+        table = self.space.table
+        genome = []
+        for i, name in enumerate(self.space.names):
+            fits = [j for j in range(table.shape[1])
+                    if table[i, j] <= len(diff[name])]
+            genome.append(max(fits) if fits else 0)
+        if genome not in out:
+            out.append(genome)
+        return out
 
     def _generation_entry(self, gen, evo, pool, counts, seconds) -> dict:
         feasible = pool.feasible()

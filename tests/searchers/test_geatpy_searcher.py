@@ -93,13 +93,16 @@ def test_nsga2_front_and_the_budget_constraint(checkpoint, tmp_path,
 
 def test_resume_after_kill_gives_the_same_result(checkpoint, tmp_path,
                                                  searched, spy):
-    spy['kill_at'] = 6  # inside generation 2 (generation 1: 4 candidates)
+    history = searched[1]['history']
+    assert history[1]['evaluated'] >= 1
+    # killed at the first evaluation of generation 2
+    spy['kill_at'] = history[0]['evaluated']
     with pytest.raises(Killed):
         make_searcher(checkpoint, tmp_path).search()
     with open(tmp_path / STATE, 'rb') as f:
         assert pickle.load(f)['generation'] == 1
     assert not (tmp_path / 'search.json').exists()
-    first = set(spy['seen'][:4])
+    first = set(spy['seen'])
     spy.update(kill_at=None, seen=[])
     result = make_searcher(checkpoint, tmp_path).search()
     assert not first & set(spy['seen'])  # generation 1 not evaluated again
