@@ -105,6 +105,11 @@ class FusionHook(PruningHook):
             flops = trace_layers(exported, shape).flops()
             out['flops'].update(pruned=flops,
                                 ratio=flops / algo.full_flops)
+            if algo.linear_names():  # merged: count the exported model
+                params = sum(p.numel() for n, p in exported.named_parameters()
+                             if '.bias_path.' not in n)
+                out['params'].update(pruned=params,
+                                     ratio=params / algo.full_params)
             out['blocks'] = dict(unpruned=len(algo.blocks),
                                  kept=len(algo.blocks) - len(
                                      algo.removed_names()))

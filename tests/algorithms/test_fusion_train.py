@@ -10,9 +10,18 @@ from one_shot_setup import one_shot_cfg
 from mmrazor_ext.adapters import trace_forward
 
 
-def fusion_cfg(folder, pretrained, name='fusion.py', top=None,
+MBV2 = dict(type='ImageClassifier',
+            backbone=dict(type='MobileNetV2', widen_factor=0.25),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=10,
+                      in_channels=1280, loss=dict(type='CrossEntropyLoss'),
+                      topk=(1, 5)))
+
+
+def fusion_cfg(folder, pretrained, name='fusion.py', top=None, model=None,
                **algorithm):
-    """A train.py config (path) of a Fusion run on the digits."""
+    """A train.py config (path) of a Fusion run on the digits (ResNet-20,
+    or ``model``)."""
     algo = dict(type='Fusion', block_metric='CKAMetric', target=dict(
         blocks=6), metric='L1Metric', num_batches=2, mode=None,
         flops_target=None)
@@ -22,6 +31,9 @@ def fusion_cfg(folder, pretrained, name='fusion.py', top=None,
     text = one_shot_cfg(pretrained, top, **algo)
     for drop in ("'mode': None, ", "'flops_target': None, "):
         text = text.replace(drop, '')
+    if model is not None:
+        text += (f'model = {model!r}\n'
+                 f"algorithm['architecture']['model'] = {model!r}\n")
     path = folder / name
     path.write_text(text)
     return str(path)
@@ -101,3 +113,22 @@ def test_bad_input_is_one_line_before_any_work(tmp_path, pretrained,
     text = str(err.value)
     assert message in text and '\n' not in text.strip()
     assert not work.exists() or not list(work.glob('*.pth'))
+
+
+def test_merge_through_the_algorithm(tmp_path, train_main):
+    """MobileNetV2: the least important chains linearised, fine-tuned,
+    merged at export; the merged model equals the fine-tuned one."""
+    cfg = fusion_cfg(tmp_path, None, model=MBV2, target=None, merge=3,
+                     block_metric='FeatureChangeMetric')
+    work = tmp_path / 'work'
+    train_main([cfg, '--work-dir', str(work), '--seed', '0'])
+    report = json.loads((work / 'fusion_report.json').read_text())
+    assert len(report['merged_chains']) == 3
+    assert len(json.loads((work / 'block_scores.json').read_text())[
+        'chains']) == 16
+    assert report['depth']['exported'] == report['depth']['unpruned'] - 6
+    assert report['params']['ratio'] < 1 and report['flops']['ratio'] < 1
+    acc = report['accuracy']
+    assert acc['merged'] == pytest.approx(acc['after_finetune'], abs=0.3)
+    state = torch.load(work / 'latest.pth', weights_only=False)
+    assert int(state['state_dict']['fusion_linear'].sum()) == 3
