@@ -77,8 +77,14 @@ class ElementUnion:
                 self.blocked.setdefault(self.find(x), reason)
 
     def roots(self) -> torch.Tensor:
-        """Root of every element, as one tensor indexed by element id."""
-        return torch.tensor([self.find(x) for x in range(len(self.parent))])
+        """Root of every element, as one tensor indexed by element id
+        (pointer jumping over the whole parent array at once)."""
+        p = torch.tensor(self.parent, dtype=torch.long)
+        while True:
+            q = p[p]
+            if torch.equal(q, p):
+                return p
+            p = q
 
     def reason(self, root: int) -> str:
         """Why the set with this root is blocked ('' if it is not)."""
