@@ -109,10 +109,24 @@ def _prune_norm(m, k):
 
 def export_pruned_model(model: nn.Module, layers: Dict[str, LayerRecord],
                         keep: Tensor) -> nn.Module:
-    """A pruned copy of ``model`` without masks; ``model`` is unchanged."""
-    out = copy.deepcopy(model)
+    """A pruned copy of ``model`` without masks; ``model`` is unchanged.
+
+    Parameters that lose entries are not copied before they are sliced
+    (the copy starts out sharing them; slicing makes new ones), and any
+    parameter still shared afterwards gets its own copy."""
+    named = dict(model.named_parameters())
+    memo = {id(named[n]): named[n] for n in parameter_slices(layers, keep)
+            if n in named}
+    out = copy.deepcopy(model, memo)
     detach_masks(out)
-    return prune_model_(out, layers, keep)
+    prune_model_(out, layers, keep)
+    originals = {id(p) for p in model.parameters()}
+    for m in out.modules():
+        for name, p in m._parameters.items():
+            if p is not None and id(p) in originals:
+                m._parameters[name] = nn.Parameter(
+                    p.detach().clone(), requires_grad=p.requires_grad)
+    return out
 
 
 def parameter_slices(layers: Dict[str, LayerRecord],

@@ -152,3 +152,17 @@ def test_model_on_gpu(reference, dtype):
     x = torch.randn(2, *SHAPE, device='cuda', dtype=dtype)
     with torch.no_grad():
         assert torch.allclose(gpu(x), p.export()(x), atol=1e-2)
+
+
+def test_export_shares_no_tensor_with_the_model(reference):
+    model, p = reference
+    p.set_subnet(p.sample_subnet_uniform(0.5))
+    small = p.export()
+    p.set_subnet({})
+    ptrs = {t.data_ptr() for t in model.state_dict().values()}
+    assert not any(t.data_ptr() in ptrs for t in small.state_dict().values())
+    before = model.c2.weight.clone()
+    with torch.no_grad():
+        for t in small.parameters():
+            t.add_(1)
+    assert torch.equal(model.c2.weight, before)
