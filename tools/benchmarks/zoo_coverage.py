@@ -1,0 +1,110 @@
+"""Coverage table of the pruner over the model zoo (torchvision and mmcls,
+tests/pruners/model_zoo.py): per model, after a 50% uniform L1 prune,
+
+- kept params: ``model.parameters()`` of the exported model over the
+  unpruned one (about 0.25 when every width is pruned);
+- FLOPs: the pruner's unpruned count over torch's ``FlopCounterMode``
+  (multiply-adds), and the kept FLOPs fraction;
+- params == used: the pruner's unpruned count equals the parameters the
+  forward reads;
+- masked == exported: the relative max difference of the outputs, and
+  whether the masked count equals the count of the exported model traced
+  afresh;
+- trace seconds and prunable / all spaces.
+
+Prints a markdown table (for docs/pruner.md). Not a test.
+
+    OMP_NUM_THREADS=1 python tools/benchmarks/zoo_coverage.py \
+        [--models a,b] [--ratio 0.5] [--markdown out.md]
+"""
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import torch
+
+import mmrazor_ext  # noqa: F401  (before mmrazor.models)
+from mmrazor.models.builder import build_pruner  # noqa: E402
+
+from mmrazor_ext.pruners.graph_tracer import default_forward  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'pruners'))
+
+HEADER = ('| model | kept params | FLOPs / torch | kept FLOPs | params == '
+          'used | masked vs exported (rel.) | counts equal | trace s | '
+          'prunable spaces |\n|---|---|---|---|---|---|---|---|---|')
+
+
+def row(name, build, shape, ratio):
+    from model_zoo import calibrate_bn, reference_macs, used_param_count
+    torch.manual_seed(0)
+    model = calibrate_bn(build(), shape)
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=shape))
+    t = time.perf_counter()
+    pruner.prepare_from_supernet(model)
+    trace_s = time.perf_counter() - t
+    full_flops, full_params = pruner.flops_params({})
+    ref = reference_macs(model, shape)
+    used = used_param_count(model, shape)
+    sub = pruner.sample_subnet_uniform(ratio,
+                                       pruner.get_metric_local('L1Metric'))
+    pruner.set_subnet(sub)
+    small = pruner.export().eval()
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        y_masked = default_forward(model.eval(), x)
+        y_small = default_forward(small, x)
+    rel = ((y_masked - y_small).abs().max() /
+           y_masked.abs().max().clamp(min=1e-12)).item()
+    masked = pruner.flops_params()
+    again = build_pruner(dict(type='ChannelPruner', input_shape=shape))
+    again.prepare_from_supernet(small)
+    n_full = sum(p.numel() for p in model.parameters())
+    n_small = sum(p.numel() for p in small.parameters())
+    return (f'| {name} | {n_small / n_full:.3f} | {full_flops / ref:.4f} | '
+            f'{masked[0] / full_flops:.3f} | '
+            f'{"yes" if full_params == used else f"no ({full_params}/{used})"}'
+            f' | {rel:.1e} | '
+            f'{"yes" if masked == again.flops_params({}) else "NO"} | '
+            f'{trace_s:.2f} | {len(pruner.prunable_spaces)}/'
+            f'{len(pruner.channel_spaces)} |')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--models', default='', help='comma-separated names')
+    ap.add_argument('--ratio', type=float, default=0.5)
+    ap.add_argument('--markdown', default='', help='also write the table')
+    args = ap.parse_args()
+    warnings.simplefilter('ignore')
+    from model_zoo import ALL_MODELS
+    names = args.models.split(',') if args.models else list(ALL_MODELS)
+    unknown = [n for n in names if n not in ALL_MODELS]
+    if unknown:
+        ap.error(f'unknown models {unknown}; known: {list(ALL_MODELS)}')
+    lines = [HEADER]
+    print(HEADER, flush=True)
+    for name in names:
+        build, shape = ALL_MODELS[name]
+        try:
+            line = row(name, build, shape, args.ratio)
+        except Exception as e:  # noqa: B902  (a row per model, go on)
+            line = f'| {name} | fails: {type(e).__name__}: {e} |'
+        lines.append(line)
+        print(line, flush=True)
+    if args.markdown:
+        from mmrazor_ext.utils.file_io import atomic_write
+        text = '\n'.join(lines) + '\n'
+
+        def write(tmp):
+            with open(tmp, 'w') as f:
+                f.write(text)
+        atomic_write(args.markdown, write)
+
+
+if __name__ == '__main__':
+    main()
