@@ -172,3 +172,30 @@ def test_prune_export_and_train(name):
     sum(v for k, v in losses.items() if 'loss' in k).backward()
     opt.step()
     assert np.isfinite(losses['aux.loss_ce'].item())
+
+
+@pytest.mark.parametrize('metric', ['TaylorMetric', 'MeanActivationMetric'])
+def test_feature_metrics_on_segmentation_batches(metric):
+    """Feature and gradient metrics read every prunable space, the
+    auxiliary head's included, from mmseg training batches."""
+    from mmcv.parallel import DataContainer as DC
+    from mmrazor.models.builder import build_pruner
+
+    from mmrazor_ext.metrics import collect_statistics
+    model = build('fcn')
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 32, 32)))
+    pruner.prepare_from_supernet(model)
+    batch = dict(img=DC(torch.randn(2, 3, 32, 32), stack=True),
+                 img_metas=DC([{}], cpu_only=True),
+                 gt_semantic_seg=DC(torch.randint(0, NUM_CLASSES,
+                                                  (2, 1, 32, 32)),
+                                    stack=True))
+    layers = pruner.feature_layer_names()
+    assert any(n.startswith('auxiliary_head') for n in layers)
+    scores = pruner.get_metric_local(metric, collect_statistics(
+        model, metric, [batch, batch], layers=layers))
+    assert len(scores) == len(pruner.prunable_spaces)
+    assert all(torch.isfinite(s).all() for s in scores.values())
+    aux = [sp.name for sp in pruner.prunable_spaces
+           if sp.feature_layer.startswith('auxiliary_head')]
+    assert aux and all(scores[n].abs().sum() > 0 for n in aux)
