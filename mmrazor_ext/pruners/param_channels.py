@@ -31,6 +31,15 @@ def param_behind(node, i: int, g1: Tensor, g2: Tensor
     if edges is None or i >= len(edges) or edges[i][0] is None:
         return None
     fn, nr = edges[i]
+    # The parameter's gradient sums the probe over the positions it is
+    # broadcast to, weighted by the activation it multiplies; sums of
+    # activations of both signs lose the index ratio to cancellation. So
+    # each position counts once, with its own ratio (the index + 1 where
+    # the op is elementwise in the parameter).
+    nz = g1 != 0
+    g2 = torch.where(nz, g2 / torch.where(nz, g1, torch.ones_like(g1)),
+                     torch.zeros_like(g2))
+    g1 = nz.to(g1.dtype)
     for _ in range(MAX_DEPTH):
         var = getattr(fn, 'variable', None)
         shape = var.shape if var is not None else \
