@@ -1,5 +1,6 @@
 """Every model in the zoo: 30% / 50% uniform L1 pruning, masked forward,
-export equal to the masked model, FLOPs down, and at 50% at most
+export equal to the masked model, FLOPs down (and equal to torch's
+FlopCounterMode unpruned, within 2%), and at 50% at most
 ``KEPT_PARAMS_MAX`` of the parameters kept."""
 import warnings
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 from mmrazor.models.builder import build_pruner
 from model_zoo import (ALL_MODELS, KEPT_PARAMS_MAX, PARTLY_PRUNED, XFAIL,
-                       calibrate_bn)
+                       calibrate_bn, reference_macs, used_param_count)
 
 from mmrazor_ext.pruners.graph_tracer import default_forward
 
@@ -31,6 +32,12 @@ def test_uniform_l1_prune_and_export(name):
     scores = pruner.get_metric_local('L1Metric')
     x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
     full_flops, full_params = pruner.flops_params({})
+    # every op counted as torch's own counter counts it (multiply-adds),
+    # every parameter the forward reads, once
+    ref_macs = reference_macs(model, shape)
+    assert abs(full_flops - ref_macs) <= 0.02 * ref_macs, (full_flops,
+                                                           ref_macs)
+    assert full_params == used_param_count(model, shape)
     with torch.no_grad():
         y_full = default_forward(model, x)
     assert y_full.abs().max() > 1e-3  # comparisons below are meaningful
