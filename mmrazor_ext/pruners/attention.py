@@ -62,6 +62,12 @@ class AttentionSpec:
     head_attrs: Tuple[str, ...] = ()
     functional: bool = False
     rescale: bool = False
+    # q alone in ``qkv`` and k, v packed in ``kv`` (mmcls Twins' global
+    # attention), with an optional spatial-reduction conv ``sr`` and its
+    # LayerNorm ``sr_norm`` on the way to ``kv``
+    kv: str = ''
+    sr: str = ''
+    sr_norm: str = ''
 
 
 def _specs() -> Dict[type, AttentionSpec]:
@@ -85,6 +91,14 @@ def _specs() -> Dict[type, AttentionSpec]:
             'qkv', 'proj', 'num_heads', ('embed_dims', ), ('head_dims', ))
         specs[WindowMSA] = AttentionSpec('qkv', 'proj', 'num_heads',
                                          ('embed_dims', ))
+        from mmcls.models.backbones.twins import (
+            GlobalSubsampledAttention, LocallyGroupedSelfAttention)
+        # their forwards take the width from the input: tied to it here
+        specs[LocallyGroupedSelfAttention] = AttentionSpec(
+            'qkv', 'proj', 'num_heads', ('embed_dims', ))
+        specs[GlobalSubsampledAttention] = AttentionSpec(
+            'q', 'proj', 'num_heads', ('embed_dims', ), ('head_dims', ),
+            kv='kv', sr='sr', sr_norm='norm')
     except ImportError:  # pragma: no cover
         pass
     return specs
@@ -97,14 +111,7 @@ def _opaque() -> tuple:
     """Attention classes whose forward reads the head width from its input
     while its projections keep theirs: traced op by op, pruning their input
     would break the export, so their input channels are blocked."""
-    out = []
-    try:
-        from mmcls.models.backbones.twins import (
-            GlobalSubsampledAttention, LocallyGroupedSelfAttention)
-        out += [GlobalSubsampledAttention, LocallyGroupedSelfAttention]
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(out)
+    return ()
 
 
 _OPAQUE: Optional[tuple] = None
@@ -163,7 +170,8 @@ def trace_attention(union, layers: Dict[str, LayerRecord],
         union.block(ids, why)
         _block_children(union, layers, rec.name, (), why)
         return False
-    _block_children(union, layers, rec.name, (spec.qkv, spec.proj),
+    _block_children(union, layers, rec.name,
+                    (spec.qkv, spec.proj, spec.kv, spec.sr, spec.sr_norm),
                     f'{rec.name}: inside an attention module')
     n = ids.numel()
     heads = int(getattr(module, spec.heads))
@@ -171,11 +179,24 @@ def trace_attention(union, layers: Dict[str, LayerRecord],
     qkv = _linear(module, spec.qkv)
     ok = proj is not None and proj.in_features == n and \
         proj.out_features == n and n % heads == 0
+    copies = 1 if spec.kv else 3
     if spec.qkv:
         ok = ok and qkv is not None and qkv.in_features == n and \
-            qkv.out_features == 3 * n
+            qkv.out_features == copies * n
     else:
         ok = ok and module.in_proj_weight.shape == (3 * n, n)
+    kv = _linear(module, spec.kv)
+    if spec.kv:
+        ok = ok and kv is not None and kv.in_features == n and \
+            kv.out_features == 2 * n
+    sr = getattr(module, spec.sr, None) if spec.sr else None
+    sr_norm = getattr(module, spec.sr_norm, None) if sr is not None \
+        else None
+    if sr is not None:
+        ok = ok and isinstance(sr, nn.Conv2d) and sr.groups == 1 and \
+            sr.in_channels == sr.out_channels == n and \
+            type(sr_norm) is nn.LayerNorm and \
+            tuple(sr_norm.normalized_shape) == (n, )
     if not ok:
         union.block(ids, f'{rec.name}: attention whose widths differ from '
                     'its input')
@@ -187,19 +208,34 @@ def trace_attention(union, layers: Dict[str, LayerRecord],
     rec.in_ids = rec.out_ids = ids
     rec.in_channels = rec.out_channels = n
     rec.tied, rec.chan_dim, rec.groups = True, v_dim, heads
-    for child, out_ids in ((spec.qkv, ids.repeat(3)), (spec.proj, ids)):
+    for child, out_ids in ((spec.qkv, ids.repeat(copies)),
+                           (spec.kv, ids.repeat(2)), (spec.proj, ids)):
         if not child:
             continue
         m = getattr(module, child)
-        name = f'{rec.name}.{child}'
-        r = layers.get(name)
-        if r is None:
-            r = layers[name] = LayerRecord(name=name, kind='linear')
-        r.kind, r.produces, r.tied = 'linear', False, False
+        r = _child_record(layers, f'{rec.name}.{child}', 'linear')
         r.in_channels, r.out_channels = m.in_features, m.out_features
         r.has_bias = m.bias is not None
         r.in_ids, r.out_ids = ids, out_ids
+    if sr is not None:  # the reduction conv and its norm keep the channels
+        r = _child_record(layers, f'{rec.name}.{spec.sr}', 'conv')
+        r.in_channels = r.out_channels = n
+        r.kernel = sr.kernel_size[0] * sr.kernel_size[1]
+        r.has_bias, r.in_ids, r.out_ids = sr.bias is not None, ids, ids
+        r = _child_record(layers, f'{rec.name}.{spec.sr_norm}', 'group_norm')
+        r.in_channels = r.out_channels = n
+        r.affine = sr_norm.weight is not None
+        r.in_ids = r.out_ids = ids
+        r.chan_dim, r.out_ndim, r.norm_mode, r.param_dim = 2, 3, 'ln', 1
     return True
+
+
+def _child_record(layers, name, kind) -> LayerRecord:
+    r = layers.get(name)
+    if r is None:
+        r = layers[name] = LayerRecord(name=name, kind=kind)
+    r.kind, r.produces, r.tied, r.groups = kind, False, False, 1
+    return r
 
 
 def _block_children(union, layers, name, keep_out, why):
