@@ -68,6 +68,10 @@ def parse_args():
                    help='candidates fine-tuned 1 epoch (0: skip)')
     p.add_argument('--out', default=osp.join(
         ROOT, 'work_dirs/hybrid_search_quality.json'))
+    p.add_argument('--json', default=None,
+                   help='instead: the searched subnet of this search JSON '
+                   '(ResNet-20) vs uniform and diff of its FLOPs, val top-1 '
+                   'after BN and after --epochs, one row per seed')
     p.add_argument('--table', action='store_true',
                    help='print the tables of --out and stop')
     return p.parse_args()
@@ -154,6 +158,8 @@ def main():
               f'{json.dumps(value)[:300]}', flush=True)
 
     work = tempfile.mkdtemp(prefix='hybrid_bench_')
+    if args.json:
+        return from_json(args, save, work)
     for name in args.models:
         depth = int(name[6:])
         cfg, model, pruner, ckpt = setup(depth)
@@ -207,6 +213,42 @@ def main():
     print_tables(results)
 
 
+SETTINGS = ('ea_algorithm', 'flops_budget', 'population', 'generations',
+            'seed', 'metric', 'num_batches', 'search_split',
+            'recalibrate_bn', 'batch_size', 'eval_batch_size', 'prophets',
+            'keep_ratios')
+
+
+def from_json(args, save, work):
+    """Rows ``json/<file>/<seed>`` for the best subnet of ``--json``."""
+    from mmrazor_ext.searchers import SearchSplit, read_search_json
+    data = read_search_json(args.json)
+    cfg, model, pruner, ckpt = setup(20)
+    s = {k: data['settings'][k] for k in SETTINGS}
+    searcher = GeatpySearcher(model, pruner, cfg.data, ckpt, work, **dict(
+        s, json_name=osp.join(work, 'unused.json')))
+    split = SearchSplit(cfg.data, s['search_split']['num_images'], s['seed'])
+    scores = searcher.scores(split)  # the search's channel ranking
+    ratio = data['best']['flops_ratio']
+    subnets = dict(searched=data['best']['subnet'])
+    for mode in ('uniform', 'diff'):
+        subnets[mode] = pruner.sample_subnet_flops(min(1 - ratio, 0.999),
+                                                   scores, mode=mode)
+    refs = data['references']
+    for seed in args.seeds:
+        row = dict(searched_search_top1=data['best']['search_top1'],
+                   uniform_search_top1=refs['uniform'][0]['search_top1'],
+                   diff_search_top1=refs['diff'][0]['search_top1'],
+                   evaluated=data['evaluated'])
+        for what, sub in subnets.items():
+            row[what] = dict(
+                flops_ratio=pruner.flops_params(sub)[0] /
+                pruner.flops_params({})[0],
+                **finetune_val(cfg, pruner, sub, args.epochs, seed))
+        save(f'json:{osp.basename(args.json)}/{1 - s["flops_budget"]:g}/'
+             f'{seed}', row)
+
+
 def speed_two_processes(ckpt, generations, work):
     """The speed search again in 2 gloo processes (tools/dist_search.sh):
     each rank evaluates half of every generation."""
@@ -258,7 +300,7 @@ def print_tables(results):
         print(f"speed, 2 processes: failed: {s['error']}")
     rows = {}
     for key, row in results.items():
-        if key.count('/') == 2 and not key.startswith('spearman'):
+        if key.count('/') == 2:
             name, red, _ = key.split('/')
             rows.setdefault((name, red), []).append(row)
     if rows:
