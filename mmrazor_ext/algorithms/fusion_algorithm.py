@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence, Union
 import torch
 from mmrazor.models.builder import ALGORITHMS
 
-from ..engine import cpu_latency, recalibrate_bn
+from ..engine import build_loader, cpu_latency, recalibrate_bn
 from ..fusion import (candidates, check_target, choose_blocks,
                       drop_missing_params_, find_blocks, fusion_structure,
                       linearize, merge_candidates, merge_model,
@@ -193,7 +193,6 @@ class FusionAlgorithm(BasePruningAlgorithm):
                 for n, c in collectors.items()}
 
     def _train_loader(self):
-        from ..engine import build_loader
         return build_loader(self.data, 'train', self.seed)
 
     def choose_removed(self, scores: dict) -> List[str]:
@@ -220,8 +219,10 @@ class FusionAlgorithm(BasePruningAlgorithm):
         self.record['before_pruning'] = before
         needs_scores = self.target is not None and self.remove_names is None
         n = len(candidates(self.blocks, self.remove_transitions))
-        self.say(f'scoring {n} residual blocks with '
-                 f'{self.block_metric}...' if needs_scores else
+        name = self.block_metric.get('type') if isinstance(
+            self.block_metric, dict) else self.block_metric
+        self.say(f'scoring {n} residual blocks with {name}...'
+                 if needs_scores else
                  'removing the given blocks')
         scores = self.block_scores([b.name for b in candidates(
             self.blocks, self.remove_transitions)]) if needs_scores else {}

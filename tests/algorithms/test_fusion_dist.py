@@ -35,7 +35,7 @@ def test_two_processes(tmp_path, pretrained):
     assert report['blocks'] == dict(unpruned=9, kept=6)
     # 3 blocks, then 30% of what was left: about 0.7 * (kept FLOPs)
     assert report['flops']['ratio'] < 0.6
-    assert (out.stdout + out.stderr).count('Fusion: scoring 9 residual') == 1
+    assert (out.stdout + out.stderr).count('Fusion: scoring 7 residual') == 1
     ranks = [torch.load(work / f'rank{r}_final.pth') for r in (0, 1)]
     assert [r['world'] for r in ranks] == [2, 2]
     a, b = ranks[0]['state'], ranks[1]['state']
