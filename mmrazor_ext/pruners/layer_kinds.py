@@ -12,7 +12,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 from torch.nn.modules.instancenorm import _InstanceNorm
 
-from .attention import attention_spec, is_opaque_attention
+from .attention_specs import attention_spec, is_opaque_attention
 
 _CONV_FORWARDS = {nn.Conv1d.forward, nn.Conv2d.forward, nn.Conv3d.forward}
 _LINEAR_FORWARDS = {nn.Linear.forward}

@@ -20,7 +20,8 @@ from typing import Dict
 import torch
 from torch import Tensor, nn
 
-from .attention import attention_output_hook, attention_spec
+from .attention import attention_output_hook
+from .attention_specs import attention_spec
 from .layer_record import LayerRecord
 from .norm_masks import needs_stat_hook, norm_output_hook
 
