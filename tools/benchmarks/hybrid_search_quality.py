@@ -304,25 +304,24 @@ def print_tables(results):
             name, red, _ = key.split('/')
             rows.setdefault((name, red), []).append(row)
     if rows:
-        head = ('model', 'FLOPs removed', 'subnet', 'FLOPs kept',
+        head = ('model', 'FLOPs removed', 'seeds', 'subnet', 'FLOPs kept',
                 'search top-1', 'val top-1 +BN', 'val top-1 fine-tuned')
         lines = [head]
         for (name, red), rs in sorted(rows.items()):
             for what in ('searched', 'uniform', 'diff'):
                 lines.append((
-                    name, f'{float(red):.0%}', what,
+                    name, f'{float(red):.0%}', str(len(rs)), what,
                     _ms([r[what]['flops_ratio'] * 100 for r in rs]),
                     _ms([r[f'{what}_search_top1'] for r in rs]),
                     _ms([r[what]['bn'] for r in rs]),
                     _ms([r[what]['finetuned'] for r in rs
                          if 'finetuned' in r[what]])))
-        widths = [max(len(str(x[i])) for x in lines) for i in range(7)]
-        print(f'\nquality: mean ± std over seeds '
-              f'({len(next(iter(rows.values())))} seeds per row)')
+        widths = [max(len(str(x[i])) for x in lines) for i in range(8)]
+        print('\nquality: mean ± std over seeds')
         for i, line in enumerate(lines):
             print('  '.join(str(c).ljust(w) for c, w in zip(line, widths)))
             if i == 0:
-                print('-' * (sum(widths) + 12))
+                print('-' * (sum(widths) + 14))
     for key, s in results.items():
         if key.startswith('spearman/'):
             print(f"\n{key[9:]}: Spearman(search top-1, val top-1 after 1 "
