@@ -243,3 +243,26 @@ def used_param_count(model, shape, forward=None):
     n = sum(p.numel() for p in model.parameters() if p.grad is not None)
     model.zero_grad(set_to_none=True)
     return n
+
+
+def reference_counts(model, shape, forward=None):
+    """``(reference_macs, used_param_count)`` from one batch-1 forward and
+    its backward (cheaper than the two calls)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from mmrazor_ext.pruners.graph_tracer import default_forward
+    forward = forward or default_forward
+    ref = next(iter(model.parameters()))
+    x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)
+    model.eval().zero_grad(set_to_none=True)
+    counter = FlopCounterMode(display=False)
+    with torch.enable_grad():
+        with sdpa_kernel(SDPBackend.MATH), counter:
+            out = forward(model, x)
+        macs = counter.get_total_flops() // 2
+        out = out if isinstance(out, torch.Tensor) else out[0]
+        out.float().sum().backward()
+    n = sum(p.numel() for p in model.parameters() if p.grad is not None)
+    model.zero_grad(set_to_none=True)
+    return macs, n
