@@ -91,6 +91,8 @@ def train_base(args, model):
         train_model(net, [build_dataset(cfg.data.train)], cfg,
                     validate=False)
     torch.save({'state_dict': net.state_dict()}, path)
+    print(f'{model}: classifier trained ({args.train_epochs} epochs)',
+          flush=True)
     return path
 
 
