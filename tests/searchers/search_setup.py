@@ -1,8 +1,10 @@
 """A tiny HybridSearch setting: ResNet-20 on ~180 digits at 16x16, briefly
 trained, searched with small populations."""
 import os.path as osp
+import random
 
 import mmrazor_ext  # noqa: F401  (before mmrazor)
+import numpy as np
 import torch
 from mmcls.models import build_classifier
 from mmrazor.models.builder import build_pruner
@@ -43,6 +45,8 @@ def train_briefly(path, steps=20):
     """A ResNet-20 trained ``steps`` Adam steps (far from converged, but
     its candidates differ in accuracy), saved as an mmcls checkpoint."""
     torch.manual_seed(0)
+    np.random.seed(0)
+    random.seed(0)  # mmcls's RandomCrop
     model = build_classifier(MODEL)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     loader = build_loader(DATA, 'train', 0)

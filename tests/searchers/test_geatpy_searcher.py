@@ -87,7 +87,9 @@ def test_nsga2_front_and_the_budget_constraint(checkpoint, tmp_path,
     assert flops == sorted(flops)
     assert [p['search_top1'] for p in front] == sorted(
         p['search_top1'] for p in front)
-    assert 2 <= len(result['references']['uniform']) <= 4
+    # at the best's FLOPs, and at up to 3 more points of the front
+    assert 1 + min(len(front) - 1, 1) <= len(
+        result['references']['uniform']) <= 4
     assert (tmp_path / 'search_pareto.png').is_file()
 
 
