@@ -8,6 +8,7 @@ physically pruned model after the last step, carries the subnet in the
 state dict and evaluates. ``PruningHook`` (``engine/``) runs the steps
 from the runner. Contract in docs/algorithms.md.
 """
+import random
 import time
 import weakref
 from typing import List, Optional, Union
@@ -168,14 +169,21 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
 
     def seeded(self, fn, *args, **kwargs):
         """``fn`` on the same training batches whatever ran before."""
-        np_state = np.random.get_state()  # mmcls augments use numpy
+        # mmcls augments use numpy and python's random (RandomCrop)
+        np_state, py_state = np.random.get_state(), random.getstate()
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
             np.random.seed(self.seed)
+            random.seed(self.seed)
             try:
                 return fn(*args, **kwargs)
             finally:
                 np.random.set_state(np_state)
+                random.setstate(py_state)
+
+    def step_action(self) -> str:
+        """What a prune step does first, for the log."""
+        return f'scoring channels with {self.metric}'
 
     def prune_step(self, step: int, optimizer=None):
         """Score, choose and apply prune step ``step`` (0-based); units
@@ -185,8 +193,8 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
         evaluating = self.do_evaluate and self.data is not None
         if step == 0 and evaluating:
             self.record['before_pruning'] = self.evaluate_val()
-        self.say(f'step {step + 1}/{self.num_steps}: scoring channels with '
-                 f'{self.metric}...')
+        self.say(f'step {step + 1}/{self.num_steps}: {self.step_action()}'
+                 '...')
         scores = self.scores()
         keep = self.pruned_keep.cpu()
         before = self.pruner.subnet_from_keep(keep)

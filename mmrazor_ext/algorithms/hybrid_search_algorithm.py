@@ -62,6 +62,9 @@ class HybridSearchAlgorithm(BasePruningAlgorithm):
         self.searched = subnet_for(self.search, self.pruner,
                                    self.search_json)
 
+    def step_action(self) -> str:
+        return f'applying the subnet searched in {self.search_json}'
+
     def scores(self):
         """None: the search already ranked the channels (its subnet holds
         the indices), so nothing is scored again."""

@@ -88,6 +88,9 @@ def test_train_stage_trains_the_searched_subnet_pruned(flow):
     subnet = json.load(open(work / 'subnet.json'))['subnet']
     assert subnet == data['best']['subnet']
     assert 'search split: searched subnet' in flow['train_log']
+    # nothing is scored again: the log says what the step does
+    assert 'applying the subnet searched in' in flow['train_log']
+    assert 'scoring channels' not in flow['train_log']
 
 
 def _one_line(excinfo, words):

@@ -154,3 +154,21 @@ def test_feature_metric_and_bn_recalibration():
     assert rec['steps'][0]['flops'] < algo.full_flops
     bn = algo.architecture.model.backbone.bn1
     assert bn.momentum == 0.1 and int(bn.num_batches_tracked) == 1
+
+
+def test_seeded_draws_the_same_batches_and_leaves_global_state():
+    """Scoring / recalibration batches are the same whatever ran before:
+    torch, numpy and python's random (mmcls's RandomCrop) are seeded, and
+    the caller's generators continue as if nothing ran."""
+    import random
+    algo = build(prune=False)
+
+    def draw():
+        return (torch.rand(1).item(), np.random.rand(), random.random())
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    first = algo.seeded(draw)
+    after = draw()
+    random.seed(2), np.random.seed(2), torch.manual_seed(2)
+    assert algo.seeded(draw) == first
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    assert draw() == after
