@@ -12,6 +12,11 @@ from model_zoo import (ALL_MODELS, KEPT_PARAMS_MAX, PARTLY_PRUNED, XFAIL,
 
 from mmrazor_ext.pruners.graph_tracer import default_forward
 
+# Masked FLOPs above the exported model's count (mmcls Twins: 136096 vs
+# 127904 MACs on the zoo model, 6.4%; suspected: the global attention's
+# q @ k^T, whose k comes through the spatial-reduction conv and its norm).
+COUNT_OVER_EXPORTED = {'mmcls_twins'}
+
 
 def _params():
     for name in ALL_MODELS:
@@ -65,3 +70,13 @@ def test_uniform_l1_prune_and_export(name):
         assert n_small < n_full
         if ratio == 0.5 and name in KEPT_PARAMS_MAX:
             assert n_small / n_full <= KEPT_PARAMS_MAX[name], n_small / n_full
+        if ratio == 0.5:  # the masked count is the exported model's count
+            again = build_pruner(dict(type='ChannelPruner', input_shape=shape))
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                again.prepare_from_supernet(small)
+            counted = again.flops_params({})
+            if name in COUNT_OVER_EXPORTED:  # known gap: fails once fixed
+                assert counted[0] < flops, 'fixed: drop it from the list'
+            else:
+                assert (flops, params) == counted
