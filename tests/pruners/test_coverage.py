@@ -28,6 +28,7 @@ def _params():
 @pytest.mark.parametrize('name', list(_params()))
 def test_uniform_l1_prune_and_export(name):
     build, shape = ALL_MODELS[name]
+    torch.manual_seed(0)  # the same weights whatever ran before
     model = calibrate_bn(build(), shape)
     pruner = build_pruner(dict(type='ChannelPruner', input_shape=shape))
     with warnings.catch_warnings():
