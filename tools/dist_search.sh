@@ -6,19 +6,5 @@
 set -e
 GPUS=$1; CONFIG=$2; CHECKPOINT=$3
 shift 3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${MASTER_PORT:-${PORT:-29500}}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ -z "$PYTHON" ]; then
-  PYTHON=python; [ -x "$HERE/../.venv/bin/python" ] && PYTHON="$HERE/../.venv/bin/python"
-fi
-
-PYTHONPATH="$HERE/..":$PYTHONPATH \
-OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" --master_port="$PORT" \
-    --nproc_per_node="$GPUS" \
-    "$HERE/search.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"
+exec "$HERE/dist_launch.sh" "$GPUS" "$HERE/search.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"

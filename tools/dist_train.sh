@@ -7,19 +7,5 @@
 set -e
 if [[ $1 =~ ^[0-9]+$ ]]; then GPUS=$1; CONFIG=$2; else CONFIG=$1; GPUS=$2; fi
 shift 2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${MASTER_PORT:-${PORT:-29500}}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ -z "$PYTHON" ]; then
-  PYTHON=python; [ -x "$HERE/../.venv/bin/python" ] && PYTHON="$HERE/../.venv/bin/python"
-fi
-
-PYTHONPATH="$HERE/..":$PYTHONPATH \
-OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" --master_port="$PORT" \
-    --nproc_per_node="$GPUS" \
-    "$HERE/train.py" "$CONFIG" --launcher pytorch "$@"
+exec "$HERE/dist_launch.sh" "$GPUS" "$HERE/train.py" "$CONFIG" --launcher pytorch "$@"
