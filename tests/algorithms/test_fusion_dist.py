@@ -12,7 +12,7 @@ from one_shot_setup import ROOT
 from test_fusion_train import fusion_cfg
 
 
-def test_two_processes(tmp_path, pretrained):
+def test_two_processes(tmp_path, pretrained, free_port):
     top = dict(custom_imports=dict(imports=['mmrazor_ext', 'rank_state_hook'],
                                    allow_failed_imports=False),
                custom_hooks=[dict(type='FusionHook', latency_time=0.02),
@@ -25,7 +25,7 @@ def test_two_processes(tmp_path, pretrained):
                PYTHONPATH=os.pathsep.join(
                    [osp.join(ROOT, 'tests', 'tools'), ROOT,
                     os.environ.get('PYTHONPATH', '')]),
-               PYTHON=sys.executable, MASTER_PORT='29547')
+               PYTHON=sys.executable, MASTER_PORT=str(free_port))
     out = subprocess.run(
         ['bash', 'tools/dist_train.sh', '2', cfg, '--work-dir', str(work),
          '--seed', '0'], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -13,7 +13,7 @@ import torch
 from one_shot_setup import ROOT, write_cfg
 
 
-def test_two_processes(tmp_path, pretrained):
+def test_two_processes(tmp_path, pretrained, free_port):
     # tests/tools/rank_state_hook.py: every rank saves its final state
     cfg = write_cfg(tmp_path, pretrained, top=dict(
         custom_imports=dict(imports=['mmrazor_ext', 'rank_state_hook'],
@@ -26,7 +26,7 @@ def test_two_processes(tmp_path, pretrained):
                    [osp.join(ROOT, 'tests', 'tools'), ROOT,
                     os.environ.get('PYTHONPATH', '')]))
     # through the user's script: torchrun, one gloo process per rank
-    env.update(PYTHON=sys.executable, MASTER_PORT='29541')
+    env.update(PYTHON=sys.executable, MASTER_PORT=str(free_port))
     out = subprocess.run(
         ['bash', 'tools/dist_train.sh', '2', cfg, '--work-dir', str(work),
          '--seed', '0'], cwd=ROOT, env=env, capture_output=True, text=True,

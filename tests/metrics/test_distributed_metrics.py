@@ -1,6 +1,5 @@
 """Two gloo processes give the scores one process gives on the same data."""
 import os
-import socket
 from datetime import timedelta
 
 import torch
@@ -54,15 +53,9 @@ def _worker(rank, world, port, out_file):
         dist.destroy_process_group()
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def test_two_processes_equal_one(tmp_path):
+def test_two_processes_equal_one(tmp_path, free_port):
     out_file = os.path.join(tmp_path, 'scores.pth')
-    mp.spawn(_worker, args=(2, _free_port(), out_file), nprocs=2)
+    mp.spawn(_worker, args=(2, free_port, out_file), nprocs=2)
     two = torch.load(out_file)
     one = _scores(_batches())
     for name in METRICS:

@@ -122,10 +122,11 @@ def _rank(rank, port, checkpoint, work, out):
         dist.destroy_process_group()
 
 
-def test_two_gloo_processes_equal_one(checkpoint, tmp_path, searched):
+def test_two_gloo_processes_equal_one(checkpoint, tmp_path, searched,
+                                      free_port):
     ctx = multiprocessing.get_context('fork')  # no fresh imports
     out = str(tmp_path / 'result')
-    procs = [ctx.Process(target=_rank, args=(r, 29631, checkpoint,
+    procs = [ctx.Process(target=_rank, args=(r, free_port, checkpoint,
                                              str(tmp_path), out))
              for r in range(2)]
     for p in procs:

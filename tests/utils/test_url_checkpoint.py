@@ -4,7 +4,6 @@ loading into torch's cache (read from there once the server is gone); a
 URL that cannot be reached or does not exist is one line."""
 import functools
 import http.server
-import socket
 import threading
 
 import pytest
@@ -46,12 +45,6 @@ def server(tmp_path):
         httpd.server_close()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_pretrained_url_is_downloaded_once_and_cached(server, hub):
     pytest.importorskip('mmseg.models')
     folder, base = server
@@ -73,14 +66,14 @@ def test_pretrained_url_is_downloaded_once_and_cached(server, hub):
     assert check_checkpoint(url, 'pretrained')['meta'] == {'CLASSES': ['a']}
 
 
-def test_unreachable_and_missing_urls_are_one_line(server, hub):
+def test_unreachable_and_missing_urls_are_one_line(server, hub, free_port):
     _, base = server
     with pytest.raises(UserInputError) as err:
         check_checkpoint(f'{base}/missing.pth', 'pretrained')
     assert str(err.value) == (f'pretrained checkpoint {base}/missing.pth '
                               'cannot be downloaded (HTTP 404 File not '
                               'found)')
-    url = f'http://127.0.0.1:{_free_port()}/model.pth'
+    url = f'http://127.0.0.1:{free_port}/model.pth'
     with pytest.raises(UserInputError) as err:
         check_checkpoint(url, 'load_from')
     msg = str(err.value)
