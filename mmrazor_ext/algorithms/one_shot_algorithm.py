@@ -84,8 +84,10 @@ class OneShotAlgorithm(BasePruningAlgorithm):
                 raise UserInputError(
                     f'flops_target={self.flops_target} cannot be reached: '
                     f'keeping min_channels={self.pruner.min_channels} in '
-                    f'every prunable space removes at most {most:.1%} of '
-                    'the FLOPs')
+                    'every prunable space (rounded to the pruner\'s '
+                    f'divisor={self.pruner.divisor}; spaces not wider '
+                    'than it are kept whole) removes at most '
+                    f'{most:.1%} of the FLOPs')
         if self.mode == 'nonuni':
             try:  # names and values, without scores
                 self.pruner.sample_subnet_nonuni(self.ratios)

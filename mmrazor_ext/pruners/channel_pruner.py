@@ -21,6 +21,7 @@ from .param_masks import ParamMasks, param_masks
 from .subnet_io import (check_subnet, load_subnet, save_subnet,
                         spaces_left_out)
 from .trace_input import resolve_callable
+from .width_rounding import DEFAULT_DIVISOR
 
 Subnet = Dict[str, List[int]]
 
@@ -37,7 +38,11 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
         input_shape: ``(C, H, W)`` of the dummy input used for tracing;
             FLOPs are counted at this size.
         min_channels: fewest channels (units) any space keeps, >= 1.
-        divisor: kept counts are rounded to a multiple of it (e.g. 8).
+        divisor: kept counts are rounded to a multiple of it, or the
+            whole space; a space not wider than it is never pruned (see
+            ``width_rounding.py``). The default, 16, is the width ONNX
+            Runtime runs fastest (docs/deploy.md); 1 rounds to the
+            nearest channel.
         keep_ratios: widths, as the fraction of each space's channels
             KEPT, that ``sample_subnet`` draws from, for ``AutoSlim``.
         ratios: alias of ``keep_ratios`` under the name mmrazor's
@@ -81,7 +86,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
     """
 
     def __init__(self, input_shape=(3, 224, 224), min_channels: int = 1,
-                 divisor: int = 1,
+                 divisor: int = DEFAULT_DIVISOR,
                  keep_ratios: Optional[Sequence[float]] = None,
                  except_start_keys: Optional[Sequence[str]] = None,
                  seed: Optional[int] = None, init_cfg=None,

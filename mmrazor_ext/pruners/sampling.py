@@ -2,13 +2,16 @@
 
 ``ratio`` is always the fraction of a space's channels (units) REMOVED:
 0 keeps everything, 0.3 removes 30%. Kept counts are rounded to a multiple
-of ``divisor`` (when > 1) and never fall below ``min_channels`` (>= 1).
+of ``divisor`` (or the whole space; see ``width_rounding.py`` for spaces
+narrower than the divisor) and never fall below ``min_channels`` (>= 1).
 """
 import math
 from typing import Dict, List
 
 import torch
 from torch import Tensor
+
+from .width_rounding import next_width, round_width
 
 Subnet = Dict[str, List[int]]
 
@@ -27,13 +30,9 @@ def check_ratio(ratio, what='ratio') -> float:
 
 def kept_count(n: int, ratio: float, min_channels: int = 1,
                divisor: int = 1) -> int:
-    """Channels kept out of ``n`` when removing ``ratio`` of them."""
-    k = n * (1 - ratio)
-    if divisor > 1:
-        k = max(divisor, int(round(k / divisor)) * divisor)
-    else:
-        k = int(round(k))
-    return min(n, max(k, min_channels, 1))
+    """Channels kept out of ``n`` when removing ``ratio`` of them, rounded
+    to the nearest width the divisor allows (:func:`round_width`)."""
+    return round_width(n, n * (1 - ratio), divisor, min_channels)
 
 
 def top_k(scores: Tensor, k: int) -> List[int]:
@@ -72,6 +71,17 @@ def normalise_space(s: Tensor, how: str) -> Tensor:
     return (s - lo) / (hi - lo)
 
 
+def normalise_spaces(scores: Dict[str, Tensor],
+                     diff_norm='auto') -> Dict[str, Tensor]:
+    """Every space's scores by :func:`normalise_space`; ``'auto'`` is
+    ``'max'`` unless some score of some space is negative, then
+    ``'minmax'``."""
+    if diff_norm == 'auto':
+        signed = any(bool((s < 0).any()) for s in scores.values())
+        diff_norm = 'minmax' if signed else 'max'
+    return {n: normalise_space(s, diff_norm) for n, s in scores.items()}
+
+
 def sample_diff(sizes: Dict[str, int], ratio: float,
                 scores: Dict[str, Tensor], min_channels=1,
                 divisor=1, min_keep_fraction=0.0,
@@ -84,12 +94,10 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
     the others); the lowest ``ratio`` of all units go, each space keeping
     at least ``min_channels`` and ``ceil(min_keep_fraction * n)``."""
     names = list(sizes)
-    if diff_norm == 'auto':
-        signed = any(bool((scores[n] < 0).any()) for n in names)
-        diff_norm = 'minmax' if signed else 'max'
+    normalised = normalise_spaces({n: scores[n] for n in names}, diff_norm)
     norm = []
     for i, name in enumerate(names):
-        s = normalise_space(scores[name], diff_norm)
+        s = normalised[name]
         norm.append(torch.stack([s, torch.full_like(s, i),
                                  torch.arange(len(s)).double()], 1))
     allu = torch.cat(norm)
@@ -110,9 +118,10 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
             removed += 1
     out = {}
     for name in names:
-        k = left[name]
+        n, k = sizes[name], left[name]
         if divisor > 1:
-            k = kept_count(sizes[name], 1 - k / sizes[name], min_channels,
-                           divisor)
+            k = round_width(n, k, divisor, min_channels)
+            while k < floor[name]:
+                k = next_width(n, k, divisor)
         out[name] = top_k(scores[name], k)
     return out

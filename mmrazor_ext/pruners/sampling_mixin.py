@@ -7,6 +7,7 @@ from typing import Dict, List, Sequence, Union
 import torch
 
 from . import sampling
+from .width_rounding import widen_to_budget
 
 Subnet = Dict[str, List[int]]
 
@@ -74,28 +75,85 @@ class SamplingMixin:
     def sample_subnet_flops(self, target: float, scores=None,
                             mode: str = 'diff', tolerance: float = 0.02,
                             steps: int = 40) -> Subnet:
-        """Subnet removing about ``target`` of the FLOPs (0.5 halves them).
+        """Subnet removing at least ``target`` of the FLOPs (0.5 halves
+        them): its FLOPs never exceed ``(1 - target)`` of the unpruned
+        model's, whatever the rounding to ``divisor``.
 
         A bisection over the ratio of :meth:`sample_subnet_diff` (or
-        ``_uniform``); warns when the reduction reached is off by more than
-        ``tolerance * target``.
+        ``_uniform``) finds the least pruned subnet within that budget;
+        when rounding left it more than a quarter of ``tolerance * target``
+        below the budget, channels are given back one divisor step of
+        one space at a time (``width_rounding.widen_to_budget``: for
+        ``'uniform'`` the spaces keeping the smallest fraction first, for
+        ``'diff'`` those whose next channel ranks highest) while the
+        budget holds. Warns when the reduction reached exceeds the target
+        by more than ``tolerance * target``, or when even the narrowest
+        subnet misses it.
         """
         target = sampling.check_ratio(target, 'FLOPs target')
         sample = {'diff': self.sample_subnet_diff,
                   'uniform': self.sample_subnet_uniform}[mode]
         full = self.flops_params({})[0]
-        lo, hi, best, best_err = 0.0, 0.999, None, None
+        budget = (1 - target) * full * (1 + 1e-9)
+
+        def reduction(sub):
+            return 1 - self.flops_params(sub)[0] / full
+
+        best = sample(0.999, scores)
+        best_red = reduction(best)
+        if best_red < target:
+            warnings.warn(f'FLOPs target {target} cannot be reached: the '
+                          f'narrowest subnet removes {best_red:.4f}')
+            return best
+        close = tolerance * target * 0.25
+        lo, hi = 0.0, 0.999
         for _ in range(steps):
+            if best_red - target <= close:
+                break
             mid = (lo + hi) / 2
             sub = sample(mid, scores)
-            red = 1 - self.flops_params(sub)[0] / full
-            err = abs(red - target)
-            if best_err is None or err < best_err:
-                best, best_err = sub, err
-            if err <= tolerance * target * 0.25:
-                break
-            lo, hi = (mid, hi) if red < target else (lo, mid)
-        if best_err > tolerance * max(target, 1e-12):
-            warnings.warn(f'FLOPs reduction reached differs from {target} '
-                          f'by {best_err:.4f}')
+            red = reduction(sub)
+            if red >= target:
+                hi = mid
+                if red < best_red:
+                    best, best_red = sub, red
+            else:
+                lo = mid
+        if best_red - target > close:
+            best = self._widen(best, scores, mode, budget,
+                               (1 - target - close) * full)
+            best_red = reduction(best)
+        if best_red - target > tolerance * max(target, 1e-12):
+            warnings.warn(f'FLOPs reduction reached ({best_red:.4f}) exceeds '
+                          f'the target {target} by more than {tolerance:.0%}'
+                          f' (divisor {self.divisor})')
         return best
+
+    def _widen(self, subnet: Subnet, scores, mode: str, budget: float,
+               enough: float) -> Subnet:
+        """``subnet`` with channels given back while its FLOPs stay within
+        ``budget``, until they reach ``enough`` (see
+        :meth:`sample_subnet_flops`)."""
+        sizes, scores = self._sizes(), self._scores(scores)
+        counts = {n: len(subnet[n]) for n in sizes}
+        if mode == 'uniform':
+            def order(c):
+                return sorted(sizes, key=lambda n: c[n] / sizes[n])
+        else:
+            norm = sampling.normalise_spaces(scores, self.diff_norm)
+            ranked = {n: torch.sort(s, descending=True, stable=True).values
+                      for n, s in norm.items()}
+
+            def order(c):
+                nxt = {n: float(ranked[n][c[n]]) for n in sizes
+                       if c[n] < sizes[n]}
+                return sorted(nxt, key=lambda n: -nxt[n])
+
+        def subnet_of(c):
+            return {n: sampling.top_k(scores[n], k) for n, k in c.items()}
+
+        counts = widen_to_budget(
+            counts, sizes, self.divisor,
+            lambda c: self.flops_params(subnet_of(c))[0], budget, enough,
+            order)
+        return subnet_of(counts)
