@@ -78,15 +78,13 @@ class OneShotAlgorithm(BasePruningAlgorithm):
         except (TypeError, ValueError) as e:
             raise UserInputError(f'OneShot {e}') from e
         if self.flops_target is not None:
-            floor = self.pruner.sample_subnet_uniform(0.999)
-            most = 1 - self.pruner.flops_params(floor)[0] / self.full_flops
+            most = self.pruner.max_flops_reduction()
             if self.flops_target > most:
                 raise UserInputError(
                     f'flops_target={self.flops_target} cannot be reached: '
                     f'keeping min_channels={self.pruner.min_channels} in '
                     'every prunable space (rounded to the pruner\'s '
-                    f'divisor={self.pruner.divisor}; spaces not wider '
-                    'than it are kept whole) removes at most '
+                    f'divisor={self.pruner.divisor}) removes at most '
                     f'{most:.1%} of the FLOPs')
         if self.mode == 'nonuni':
             try:  # names and values, without scores

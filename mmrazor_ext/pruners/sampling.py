@@ -29,10 +29,11 @@ def check_ratio(ratio, what='ratio') -> float:
 
 
 def kept_count(n: int, ratio: float, min_channels: int = 1,
-               divisor: int = 1) -> int:
+               divisor: int = 1, split_narrow: bool = False) -> int:
     """Channels kept out of ``n`` when removing ``ratio`` of them, rounded
     to the nearest width the divisor allows (:func:`round_width`)."""
-    return round_width(n, n * (1 - ratio), divisor, min_channels)
+    return round_width(n, n * (1 - ratio), divisor, min_channels,
+                       split_narrow)
 
 
 def top_k(scores: Tensor, k: int) -> List[int]:
@@ -43,10 +44,10 @@ def top_k(scores: Tensor, k: int) -> List[int]:
 
 def sample_nonuni(sizes: Dict[str, int], ratios: Dict[str, float],
                   scores: Dict[str, Tensor], min_channels=1,
-                  divisor=1) -> Subnet:
+                  divisor=1, split_narrow=False) -> Subnet:
     """Keep the best units of each space at its own ratio."""
     return {name: top_k(scores[name], kept_count(
-        n, ratios.get(name, 0.0), min_channels, divisor))
+        n, ratios.get(name, 0.0), min_channels, divisor, split_narrow))
         for name, n in sizes.items()}
 
 
@@ -85,7 +86,7 @@ def normalise_spaces(scores: Dict[str, Tensor],
 def sample_diff(sizes: Dict[str, int], ratio: float,
                 scores: Dict[str, Tensor], min_channels=1,
                 divisor=1, min_keep_fraction=0.0,
-                diff_norm='auto') -> Subnet:
+                diff_norm='auto', split_narrow=False) -> Subnet:
     """One global ranking of all units, each space's scores normalised so
     spaces are comparable (``diff_norm``, see :func:`normalise_space`;
     ``'auto'``: ``'max'`` unless some score of some space is negative,
@@ -120,8 +121,8 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
     for name in names:
         n, k = sizes[name], left[name]
         if divisor > 1:
-            k = round_width(n, k, divisor, min_channels)
+            k = round_width(n, k, divisor, min_channels, split_narrow)
             while k < floor[name]:
-                k = next_width(n, k, divisor)
+                k = next_width(n, k, divisor, split_narrow)
         out[name] = top_k(scores[name], k)
     return out

@@ -1,6 +1,7 @@
 """Subnet sampling of :class:`ChannelPruner`: which channels each space
 keeps, from per-space scores (uniform ratio, one global ranking, ratios
 per space, or a FLOPs target)."""
+import contextlib
 import warnings
 from typing import Dict, List, Sequence, Union
 
@@ -14,7 +15,13 @@ Subnet = Dict[str, List[int]]
 
 class SamplingMixin:
     """Needs ``prunable_spaces``, ``min_channels``, ``divisor``,
-    ``diff_norm``, ``min_keep_fraction`` and ``flops_params``."""
+    ``diff_norm``, ``min_keep_fraction`` and ``flops_params``.
+
+    ``split_narrow`` (see ``width_rounding.py``): spaces not wider than
+    the divisor are rounded to a halved divisor instead of kept whole.
+    """
+
+    split_narrow = False
 
     # ------------------------------------------------------------ sampling
     def _sizes(self):
@@ -47,7 +54,7 @@ class SamplingMixin:
         return sampling.sample_diff(self._sizes(), ratio,
                                     self._scores(scores), self.min_channels,
                                     self.divisor, self.min_keep_fraction,
-                                    self.diff_norm)
+                                    self.diff_norm, self.split_narrow)
 
     def sample_subnet_nonuni(self, ratios: Union[Dict[str, float],
                                                  Sequence[float]],
@@ -70,7 +77,27 @@ class SamplingMixin:
         ratios = {n: sampling.check_ratio(r, f'ratio of {n}')
                   for n, r in ratios.items()}
         return sampling.sample_nonuni(sizes, ratios, self._scores(scores),
-                                      self.min_channels, self.divisor)
+                                      self.min_channels, self.divisor,
+                                      self.split_narrow)
+
+    @contextlib.contextmanager
+    def _narrow_spaces_split(self):
+        before = self.split_narrow
+        self.split_narrow = True
+        try:
+            yield
+        finally:
+            self.split_narrow = before
+
+    def max_flops_reduction(self) -> float:
+        """The largest fraction of the FLOPs a subnet can remove: every
+        space at its narrowest width (``min_channels``, rounded; narrow
+        spaces split as :meth:`sample_subnet_flops` splits them when it
+        must)."""
+        with self._narrow_spaces_split():
+            narrowest = self.sample_subnet_uniform(0.999)
+        return 1 - self.flops_params(narrowest)[0] / \
+            self.flops_params({})[0]
 
     def sample_subnet_flops(self, target: float, scores=None,
                             mode: str = 'diff', tolerance: float = 0.02,
@@ -86,25 +113,47 @@ class SamplingMixin:
         one space at a time (``width_rounding.widen_to_budget``: for
         ``'uniform'`` the spaces keeping the smallest fraction first, for
         ``'diff'`` those whose next channel ranks highest) while the
-        budget holds. Warns when the reduction reached exceeds the target
-        by more than ``tolerance * target``, or when even the narrowest
-        subnet misses it.
+        budget holds. When keeping the spaces not wider than the divisor
+        whole cannot reach ``target``, they are split (see
+        ``width_rounding.py``), with a warning. Warns when the reduction
+        reached exceeds the target by more than ``tolerance * target``,
+        or when even the narrowest subnet misses it.
         """
         target = sampling.check_ratio(target, 'FLOPs target')
         sample = {'diff': self.sample_subnet_diff,
                   'uniform': self.sample_subnet_uniform}[mode]
         full = self.flops_params({})[0]
+        narrowest = sample(0.999, scores)
+        most = 1 - self.flops_params(narrowest)[0] / full
+        if most < target and self.divisor > 1 and not self.split_narrow:
+            with self._narrow_spaces_split():
+                split_most = 1 - self.flops_params(
+                    sample(0.999, scores))[0] / full
+                if split_most > most:
+                    warnings.warn(
+                        f'FLOPs target {target} needs the spaces not wider '
+                        f'than divisor {self.divisor} pruned too (kept '
+                        f'whole, at most {most:.1%} of the FLOPs go): they '
+                        'are rounded to a halved divisor')
+                    return self.sample_subnet_flops(target, scores, mode,
+                                                    tolerance, steps)
+        if most < target:
+            warnings.warn(f'FLOPs target {target} cannot be reached: the '
+                          f'narrowest subnet removes {most:.4f}')
+            return narrowest
+        return self._flops_search(target, scores, sample, mode, full,
+                                  (narrowest, most), tolerance, steps)
+
+    def _flops_search(self, target, scores, sample, mode, full, start,
+                      tolerance, steps) -> Subnet:
+        """The bisection and widening of :meth:`sample_subnet_flops`;
+        ``start`` is a subnet within budget and its reduction."""
         budget = (1 - target) * full * (1 + 1e-9)
 
         def reduction(sub):
             return 1 - self.flops_params(sub)[0] / full
 
-        best = sample(0.999, scores)
-        best_red = reduction(best)
-        if best_red < target:
-            warnings.warn(f'FLOPs target {target} cannot be reached: the '
-                          f'narrowest subnet removes {best_red:.4f}')
-            return best
+        best, best_red = start
         close = tolerance * target * 0.25
         lo, hi = 0.0, 0.999
         for _ in range(steps):
@@ -155,5 +204,5 @@ class SamplingMixin:
         counts = widen_to_budget(
             counts, sizes, self.divisor,
             lambda c: self.flops_params(subnet_of(c))[0], budget, enough,
-            order)
+            order, split_narrow=self.split_narrow)
         return subnet_of(counts)

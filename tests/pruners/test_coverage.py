@@ -30,7 +30,8 @@ def test_uniform_l1_prune_and_export(name):
     build, shape = ALL_MODELS[name]
     torch.manual_seed(0)  # the same weights whatever ran before
     model = calibrate_bn(build(), shape)
-    pruner = build_pruner(dict(type='ChannelPruner', input_shape=shape))
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=shape,
+                                 divisor=1))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         pruner.prepare_from_supernet(model)
@@ -72,7 +73,8 @@ def test_uniform_l1_prune_and_export(name):
         if ratio == 0.5 and name in KEPT_PARAMS_MAX:
             assert n_small / n_full <= KEPT_PARAMS_MAX[name], n_small / n_full
         if ratio == 0.5:  # the masked count is the exported model's count
-            again = build_pruner(dict(type='ChannelPruner', input_shape=shape))
+            again = build_pruner(dict(type='ChannelPruner', input_shape=shape,
+                                 divisor=1))
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
                 again.prepare_from_supernet(small)
