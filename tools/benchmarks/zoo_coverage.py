@@ -28,7 +28,7 @@ import torch
 import mmrazor_ext  # noqa: F401  (before mmrazor.models)
 from mmrazor.models.builder import build_pruner  # noqa: E402
 
-from mmrazor_ext.pruners.graph_tracer import default_forward  # noqa: E402
+from mmrazor_ext.adapters import trace_forward as default_forward  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
-from .layer_record import LayerRecord
+from ..handlers.layer_record import LayerRecord
 
 MAX_DEPTH = 6  # single-input ops walked from the op back to the parameter
 

@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..utils import UserInputError
+from ...utils import UserInputError
 
 _LOW = (torch.float16, torch.bfloat16)
 
