@@ -220,7 +220,7 @@ def reference_macs(model, shape, forward=None):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)
@@ -233,7 +233,7 @@ def reference_macs(model, shape, forward=None):
 def used_param_count(model, shape, forward=None):
     """Entries of the parameters one forward reads: those that get a
     gradient from the output."""
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(2, *shape, dtype=ref.dtype, device=ref.device)
@@ -253,7 +253,7 @@ def reference_counts(model, shape, forward=None):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmrazor.models.builder import build_pruner
 
-from mmrazor_ext.pruners.graph_tracer import default_forward
+from mmrazor_ext.adapters import trace_forward as default_forward
 from mmrazor_ext.testing.model_zoo import (ALL_MODELS, KEPT_PARAMS_MAX,
                                            PARTLY_PRUNED, XFAIL, calibrate_bn,
                                            reference_counts)
