@@ -9,7 +9,7 @@ from mmcls.models import build_classifier
 
 import mmrazor_ext  # noqa: F401
 from mmrazor_ext.pruners import ChannelPruner
-from mmrazor_ext.pruners.width_rounding import (DEFAULT_DIVISOR, next_width,
+from mmrazor_ext.pruners.sampling.width_rounding import (DEFAULT_DIVISOR, next_width,
                                                 round_width)
 
 

@@ -7,7 +7,7 @@ from typing import Dict, List, Sequence, Union
 
 import torch
 
-from . import sampling
+from . import subnets
 from .width_rounding import widen_to_budget
 
 Subnet = Dict[str, List[int]]
@@ -42,7 +42,7 @@ class SamplingMixin:
         ``scores=None`` keeps the first channels of each space, which is
         not a random choice: for that, pass the scores of
         ``get_metric_local(dict(type='RandomMetric', seed=s))``)."""
-        ratio = sampling.check_ratio(ratio)
+        ratio = subnets.check_ratio(ratio)
         return self.sample_subnet_nonuni(
             {n: ratio for n in self._sizes()}, scores)
 
@@ -50,8 +50,8 @@ class SamplingMixin:
         """Remove ``ratio`` of all prunable channels by one global ranking of
         per-space normalised scores (``scores=None``: all equal, the first
         channels of each space are kept; not random)."""
-        ratio = sampling.check_ratio(ratio)
-        return sampling.sample_diff(self._sizes(), ratio,
+        ratio = subnets.check_ratio(ratio)
+        return subnets.sample_diff(self._sizes(), ratio,
                                     self._scores(scores), self.min_channels,
                                     self.divisor, self.min_keep_fraction,
                                     self.diff_norm, self.split_narrow)
@@ -74,9 +74,9 @@ class SamplingMixin:
                 raise ValueError(f'got {len(ratios)} ratios for '
                                  f'{len(sizes)} prunable spaces')
             ratios = dict(zip(sizes, ratios))
-        ratios = {n: sampling.check_ratio(r, f'ratio of {n}')
+        ratios = {n: subnets.check_ratio(r, f'ratio of {n}')
                   for n, r in ratios.items()}
-        return sampling.sample_nonuni(sizes, ratios, self._scores(scores),
+        return subnets.sample_nonuni(sizes, ratios, self._scores(scores),
                                       self.min_channels, self.divisor,
                                       self.split_narrow)
 
@@ -119,7 +119,7 @@ class SamplingMixin:
         reached exceeds the target by more than ``tolerance * target``,
         or when even the narrowest subnet misses it.
         """
-        target = sampling.check_ratio(target, 'FLOPs target')
+        target = subnets.check_ratio(target, 'FLOPs target')
         sample = {'diff': self.sample_subnet_diff,
                   'uniform': self.sample_subnet_uniform}[mode]
         full = self.flops_params({})[0]
@@ -189,7 +189,7 @@ class SamplingMixin:
             def order(c):
                 return sorted(sizes, key=lambda n: c[n] / sizes[n])
         else:
-            norm = sampling.normalise_spaces(scores, self.diff_norm)
+            norm = subnets.normalise_spaces(scores, self.diff_norm)
             ranked = {n: torch.sort(s, descending=True, stable=True).values
                       for n, s in norm.items()}
 
@@ -199,7 +199,7 @@ class SamplingMixin:
                 return sorted(nxt, key=lambda n: -nxt[n])
 
         def subnet_of(c):
-            return {n: sampling.top_k(scores[n], k) for n, k in c.items()}
+            return {n: subnets.top_k(scores[n], k) for n, k in c.items()}
 
         counts = widen_to_budget(
             counts, sizes, self.divisor,
