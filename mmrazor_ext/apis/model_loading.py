@@ -130,8 +130,9 @@ def rebuild_model_file(config, file, payload=None):
                              'model: give the algorithm config it was '
                              'written from (the config has no algorithm)')
     cfg = copy.deepcopy(config)
-    cfg.algorithm.pretrained = None
-    cfg.algorithm.subnet = None
+    for key in ('pretrained', 'subnet'):  # the file has both
+        if cfg.algorithm.get(key) is not None:
+            cfg.algorithm[key] = None
     algo = build_model(cfg)
     structure = payload['structure']
     check_fusion_record(algo, structure, file)
@@ -199,8 +200,8 @@ def build_for_inference(cfg, checkpoint, subnet=None, config_path=None,
         algo, model = rebuild_model_file(cfg, checkpoint, ckpt)
         return model, algo
     cfg = copy.deepcopy(cfg)
-    if 'algorithm' in cfg:  # every weight comes from the checkpoint
-        cfg.algorithm.pretrained = None
+    if cfg.get('algorithm', {}).get('pretrained') is not None:
+        cfg.algorithm.pretrained = None  # the checkpoint has every weight
     if subnet:
         cfg = with_subnet(cfg, subnet, config_path or 'the config')
     model = build_model(cfg)
