@@ -152,7 +152,7 @@ class PruningHook(Hook):
                                        report['latency_ms'].items())))
 
     def report(self, runner, algo, exported, deploy=None) -> dict:
-        flops, params = algo.pruner.flops_params(algo.pruner.get_subnet())
+        flops, params = algo.pruner.count(exported)  # the model it describes
         t0 = time.time()
         models = dict(unpruned=algo.unpruned_model() if hasattr(
             algo, 'unpruned_model') else algo.pruner.export(subnet={}),

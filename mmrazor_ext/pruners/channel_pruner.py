@@ -12,9 +12,10 @@ from ..metrics import build_metric
 from . import scoring
 from .autoslim_mixin import AutoSlimMixin
 from .export import export_pruned_model, parameter_slices
-from .flops import count_flops_params
+from .flops import count_flops_params, count_graph
 from .graph.channel_space import ChannelSpace, build_channel_spaces
-from .graph.graph_tracer import GraphTracer
+from .graph.graph_tracer import GraphTracer, trace_graph
+from .graph.model_graph import ModelGraph
 from .graph.op_counter import resolve_positions
 from .graph.trace_input import resolve_callable
 from .masks import attach_masks, set_masks
@@ -148,6 +149,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
                           example_input=self.example_input).trace(model)
         spaces, layers = build_channel_spaces(res, model)
         resolve_positions(res.ops, res.union, layers)
+        self.graph = res.graph
         self.counted_ops, self.used_params = res.ops, res.used_params
         self.trace_batch = res.batch
         for sp in spaces:
@@ -360,6 +362,20 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
             keep.all()) else {}
         return count_flops_params(self.counted_ops, self.used_params,
                                   slices, keep, self.trace_batch)
+
+    def trace_graph(self, model: nn.Module) -> ModelGraph:
+        """The graph of one forward pass of any ``model`` (e.g. an
+        exported one) traced as the prepared model was, without channel
+        analysis (``graph/model_graph.py``); ``self.graph`` is the
+        prepared model's."""
+        return trace_graph(model, self.input_shape, self.forward_fn,
+                           self.example_input)
+
+    def count(self, model: nn.Module):
+        """``(flops, params)`` per sample of any ``model`` by the same
+        counter as :meth:`flops_params` (for an exported model they are
+        equal), at this pruner's input."""
+        return count_graph(self.trace_graph(model))
 
     def export(self, subnet=None) -> nn.Module:
         """An ordinary ``nn.Module`` copy with the pruned channels removed
