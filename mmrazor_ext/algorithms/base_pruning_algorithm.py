@@ -82,7 +82,7 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
                          pruner=pruner, init_cfg=init_cfg)
         self.metric, self.num_batches = metric, num_batches
         self.data, self.do_evaluate, self.seed = data, evaluate, seed
-        self.recalibrate_bn = int(recalibrate_bn)
+        self.recalibrate_bn = recalibrate_bn
         self.finetune = finetune
         self.register_buffer('pruned_keep', self.pruner.keep_vector())
         self.register_buffer('steps_done', torch.tensor(0))
@@ -120,6 +120,16 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
         if self.finetune not in FINETUNE:
             raise UserInputError(f'{self.NAME} finetune={self.finetune!r} '
                                  f'is not one of {FINETUNE}')
+        for key, least in (('num_batches', 1), ('recalibrate_bn', 0)):
+            value = getattr(self, key)
+            if value is None and key == 'num_batches':
+                continue  # every batch
+            if isinstance(value, bool) or not isinstance(value, int) or \
+                    value < least:
+                raise UserInputError(
+                    f'{self.NAME} {key}={value!r} must be an integer >= '
+                    f'{least}' + (' (0: BN statistics kept)' if least == 0
+                                  else ' (training batches scored)'))
         try:
             metric = build_metric(self.metric)
         except (KeyError, TypeError, ValueError) as e:

@@ -64,7 +64,8 @@ CASES = {
         'work_dir {work}/notes.txt/run: {work}/notes.txt is a file, not a '
         'folder'),
     'flops_target out of range': (
-        lambda t: [ONE_SHOT, '--cfg-options', 'algorithm.flops_target=1.5'],
+        lambda t: [ONE_SHOT, '--cfg-options', 'algorithm.flops_target=1.5',
+                   'algorithm.pretrained=None'],
         {}, 'flops_target must be in [0, 1) (fraction of FLOPs removed), '
         'got 1.5'),
 }

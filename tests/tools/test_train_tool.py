@@ -39,7 +39,7 @@ def test_single_process_run(trained):
     assert ckpt['meta']['epoch'] == 1
     assert ckpt['meta']['seed'] == 0
     assert ckpt['meta']['CLASSES'] == [str(i) for i in range(10)]
-    assert 'Distributed: False, device: cpu' in log
+    assert f'train.py: cpu, 1 process; work_dir {work}; log {work}/' in log
     assert 'Set random seed to 0, deterministic: False' in log
     assert 'accuracy_top-1' in log
     assert '360/360' in log  # the progress bar of the evaluation
