@@ -90,21 +90,22 @@ def setup(args):
     weights (seeding afterwards, they would differ from run to run); then
     whether ``resume_from`` fits that model."""
     cfg, distributed = prepare(args)
-    return (cfg, distributed) + build(args, cfg)
+    return (cfg, distributed) + build(args, cfg)[:2]
 
 
 def build(args, cfg):
-    """Seed, model (mmcv's weight-initialisation log buffered by the
-    caller), resume check, training data."""
+    """Seed, model, resume check, training data; mmcv's record of the
+    weight initialisation (hundreds of lines), for the log file."""
     # after setup_device: in a distributed run rank 0's seed is broadcast
     cfg.seed = init_random_seed(args.seed, device=cfg.device)
     set_random_seed(cfg.seed, deterministic=args.deterministic)
     model = build_model(cfg)
-    model.init_weights()
+    with init_log_to_buffer() as init_log:
+        model.init_weights()
     if cfg.get('resume_from'):  # wins over load_from, as in mmcv
         check_resume_from(model, cfg.resume_from,
                           cfg.runner.get('max_epochs'))
-    return [build_dataset(cfg.data.train)], model
+    return [build_dataset(cfg.data.train)], model, init_log.getvalue()
 
 
 def take_work_dir(cfg):
@@ -122,8 +123,8 @@ def main(argv=None):
     lock = exit_on_user_error('train.py', take_work_dir, cfg)
     log_file = None
     try:
-        with init_log_to_buffer() as init_log:
-            datasets, model = exit_on_user_error('train.py', build, args, cfg)
+        datasets, model, init_log = exit_on_user_error('train.py', build,
+                                                       args, cfg)
         log_file = start_log(logger, cfg, args, distributed, lock, init_log)
         meta = dict(seed=cfg.seed, env_info=log_file.env_info,
                     mmcls_version=mmcls_version, config=cfg.pretty_text,

@@ -21,7 +21,7 @@ from mmrazor.models.algorithms.base import BaseAlgorithm
 from ..adapters import scoped_architecture
 from ..engine import (DEFAULT_STAGES, build_loader, evaluate,
                       recalibrate_bn)
-from ..metrics import build_metric, collect_statistics
+from ..metrics import build_metric, collect_statistics, metric_name
 from ..pruners.param_masks import zero_pruned_
 from ..utils import UserInputError, broadcast_object
 from .pretrained import load_pretrained
@@ -193,7 +193,7 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
 
     def step_action(self) -> str:
         """What a prune step does first, for the log."""
-        return f'scoring channels with {self.metric}'
+        return f'scoring channels with {metric_name(self.metric)}'
 
     def prune_step(self, step: int, optimizer=None):
         """Score, choose and apply prune step ``step`` (0-based); units

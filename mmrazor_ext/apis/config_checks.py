@@ -58,7 +58,7 @@ def _read_config(path):
         try:
             return Config.fromfile(path), None
         except Exception as e:
-            error = str(e)
+            error = str(e).strip() or type(e).__name__
         gc.collect()
         return None, error
     finally:

@@ -55,10 +55,13 @@ def console_logger(name='mmcls', log_level='INFO'):
     if int(os.environ.get('RANK', 0)) != 0:
         log_level = 'ERROR'
     logger = get_logger(name, log_level=log_level)
-    for handler in logger.handlers:
+    for handler in logger.handlers[:]:
         if _is_console(handler) and not any(
                 isinstance(f, ConsoleFilter) for f in handler.filters):
             handler.addFilter(ConsoleFilter())
+        if isinstance(handler, _Pending):  # of a run that stopped early
+            logger.removeHandler(handler)
+    logger.addHandler(_Pending())
     return logger
 
 
@@ -77,6 +80,12 @@ class _BufferHandler(logging.FileHandler):
 
     def close(self):
         logging.Handler.close(self)
+
+
+class _Pending(_BufferHandler):
+    """What the logger says before the log file exists (the run's
+    settings being checked, the model built): written to the file first
+    by :func:`attach_log_file`."""
 
 
 @contextlib.contextmanager
@@ -109,14 +118,18 @@ def unique_timestamp(work_dir):
 
 def attach_log_file(logger, path, *buffered):
     """Add ``path`` as the log file of ``logger`` (rank 0 only, as mmcv's
-    ``get_logger`` does) and write ``buffered`` texts there first."""
+    ``get_logger`` does) and write there first what the logger said
+    before, then the ``buffered`` texts."""
     from mmcv.runner import get_dist_info
+    pending = [h for h in logger.handlers if isinstance(h, _Pending)]
+    for h in pending:
+        logger.removeHandler(h)
     if get_dist_info()[0] != 0:
         return None
     handler = logging.FileHandler(path, 'w')
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.setLevel(logger.level)
-    for text in buffered:
+    for text in [h.stream for h in pending] + list(buffered):
         handler.stream.write(text.getvalue() if hasattr(text, 'getvalue')
                              else text)
     logger.addHandler(handler)
