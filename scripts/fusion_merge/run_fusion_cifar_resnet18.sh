@@ -34,7 +34,7 @@ PRETRAINED="${PRETRAINED:-${DEFAULT_PRETRAINED}}"
 WORK_DIR="${WORK_DIR:-work_dirs/fusion_merge_cifar_resnet18}"
 BLOCKS="${BLOCKS:-6}"
 EPOCHS="${EPOCHS:-2}"
-OPTIONS=(algorithm.pretrained="${PRETRAINED}" algorithm.target.blocks="${BLOCKS}")
+OPTIONS=(algorithm.pretrained="${PRETRAINED}" algorithm.budget.blocks="${BLOCKS}")
 
 do_train() {
   if [[ -f "${PRETRAINED}" ]]; then

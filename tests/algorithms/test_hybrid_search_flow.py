@@ -100,7 +100,7 @@ def _one_line(excinfo, words):
 
 # every bad setting is checked in tests/searchers; here: through the tool
 @pytest.mark.parametrize('option, words', [
-    ('searcher.flops_budget=0.001', 'cannot be met'),
+    ('searcher.budget.flops=0.001', 'cannot be met'),
     ('searcher.keep_ratios=[]', 'keep_ratios is empty'),
     ('searcher.search_split.num_images=5000',
      'search_split.num_images=5000 must be in [1, '),

@@ -26,7 +26,7 @@ algorithm = dict(
     architecture=dict(type='MMClsArchitecture', model={{{{_base_.model}}}}),
     pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16)),
     metric=dict(type='CDPMetric', num_classes=10), num_batches=2,
-    flops_target=0.5, recalibrate_bn=1)
+    budget=dict(flops=0.5), recalibrate_bn=1)
 custom_hooks = [dict(type='OneShotHook', latency_time=0.05)]
 {extra}""")
 

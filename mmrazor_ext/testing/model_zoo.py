@@ -2,6 +2,8 @@
 
 Each entry builds a freshly initialised model (no downloads) and names the
 input size to trace and test it with (small, to keep the suite fast).
+Used by the tests (``tests/pruners``, ``tests/fusion``) and by
+``tools/benchmarks/pruner_speed.py`` and ``zoo_coverage.py``.
 """
 import torch
 import torchvision
@@ -218,7 +220,7 @@ def reference_macs(model, shape, forward=None):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)
@@ -231,7 +233,7 @@ def reference_macs(model, shape, forward=None):
 def used_param_count(model, shape, forward=None):
     """Entries of the parameters one forward reads: those that get a
     gradient from the output."""
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(2, *shape, dtype=ref.dtype, device=ref.device)
@@ -251,7 +253,7 @@ def reference_counts(model, shape, forward=None):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)
