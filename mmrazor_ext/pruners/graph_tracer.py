@@ -49,7 +49,7 @@ class TraceResult:
 
     ``ops`` / ``used_params`` / ``batch``: the matrix ops, the parameters
     read (``{name: shape}``) and the batch size they were counted at (see
-    ``flops.py``).
+    ``flops.py``); ``input``: the traced input (for the export check).
     """
 
     def __init__(self):
@@ -59,6 +59,7 @@ class TraceResult:
         self.ops: list = []
         self.used_params: Dict[str, tuple] = {}
         self.batch = 1
+        self.input = None
 
 
 class GraphTracer:
@@ -138,6 +139,7 @@ class GraphTracer:
                              'on its input through autograd')
         res.ops, res.used_params = counter.ops, counter.used
         res.batch = int(x.shape[0])
+        res.input = x.detach()
         self._propagate(res, x, outs, calls, names, kinds)
         return res
 

@@ -15,11 +15,17 @@ def _mmcls_swin_width(m):
             m.num_features[i] = int(norm.normalized_shape[0])
 
 
+def _van_block_width(m):
+    # VAN's forward reshapes each stage's output with block.out_channels
+    m.out_channels = int(m.attn.proj_1.in_channels)
+
+
 def _width_fixers():
     """``{class: fix(module)}``: models whose forward reads a pruned width
     from an attribute (torchvision's ViT reshapes its patches with
     ``hidden_dim``, mmcls's Swin views its outputs with
-    ``num_features``)."""
+    ``num_features``, mmcls's VAN its stage outputs with each block's
+    ``out_channels``)."""
     table = {}
     try:
         from torchvision.models import VisionTransformer
@@ -31,6 +37,11 @@ def _width_fixers():
                                             SwinTransformerV2)
         table[SwinTransformer] = table[SwinTransformerV2] = \
             _mmcls_swin_width
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from mmcls.models.backbones.van import VANBlock
+        table[VANBlock] = _van_block_width
     except ImportError:  # pragma: no cover
         pass
     return table
