@@ -2,9 +2,6 @@
 model zoo (every model with a conv / linear followed by BN; models with no
 BatchNorm fold nothing), in float64 so the check is about the maths, plus
 float32 on MobileNetV2."""
-import os.path as osp
-import sys
-
 import pytest
 import torch
 from torch import nn
@@ -12,9 +9,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor_ext.adapters import trace_forward
 from mmrazor_ext.fusion import find_conv_bn_pairs, fold_bn
-
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(__file__)), 'pruners'))
-from model_zoo import ALL_MODELS, calibrate_bn  # noqa: E402
+from mmrazor_ext.testing.model_zoo import ALL_MODELS, calibrate_bn
 
 
 def _randomise_bn(model, seed=0):

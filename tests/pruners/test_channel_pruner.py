@@ -6,8 +6,9 @@ import pytest
 import torch
 import torchvision
 from mmrazor.models.builder import build_pruner
-from model_zoo import calibrate_bn
 from torch import nn
+
+from mmrazor_ext.testing.model_zoo import calibrate_bn
 
 SHAPE = (3, 32, 32)
 

@@ -5,8 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmrazor.models.builder import build_pruner
-from model_zoo import reference_macs, used_param_count
 from torch import nn
+
+from mmrazor_ext.testing.model_zoo import reference_macs, used_param_count
 
 SHAPE = (3, 16, 16)
 

@@ -7,10 +7,11 @@ import warnings
 import pytest
 import torch
 from mmrazor.models.builder import build_pruner
-from model_zoo import (ALL_MODELS, KEPT_PARAMS_MAX, PARTLY_PRUNED, XFAIL,
-                       calibrate_bn, reference_counts)
 
 from mmrazor_ext.pruners.graph_tracer import default_forward
+from mmrazor_ext.testing.model_zoo import (ALL_MODELS, KEPT_PARAMS_MAX,
+                                           PARTLY_PRUNED, XFAIL, calibrate_bn,
+                                           reference_counts)
 
 # Masked FLOPs above the exported model's count (mmcls Twins: 136096 vs
 # 127904 MACs on the zoo model, 6.4%; suspected: the global attention's

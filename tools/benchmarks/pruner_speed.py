@@ -8,8 +8,8 @@ exported ResNet-50 at 50% FLOPs. Prints figures; not a test.
     python tools/benchmarks/pruner_speed.py [--models a,b] [--big-only]
         [--no-zoo] [--threads 1] [--json out.json] [--latency]
 
-Models: the zoo of tests/pruners/model_zoo.py (torchvision and mmcls, small
-inputs) plus ViT-B/16, Swin-T, MaxViT-T and mmcls MViTv2-T at 224x224.
+Models: the zoo of mmrazor_ext/testing/model_zoo.py (torchvision and mmcls,
+small inputs) plus ViT-B/16, Swin-T, MaxViT-T and mmcls MViTv2-T at 224x224.
 """
 import argparse
 import copy
@@ -24,14 +24,13 @@ import warnings
 import torch
 import torchvision
 
-import mmrazor_ext  # noqa: F401  (before mmrazor.models)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)  # this checkout's package
+import mmrazor_ext  # noqa: E402,F401  (before mmrazor.models)
 from mmrazor.models.builder import build_pruner  # noqa: E402
 
 from mmrazor_ext.pruners.graph_tracer import default_forward  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'pruners'))
 
 
 def _tv(name):
@@ -112,7 +111,7 @@ def theirs(tp, model, shape, limit):
 def _zoo(args):
     models = {}
     if not args.big_only and not args.no_zoo:
-        from model_zoo import ALL_MODELS
+        from mmrazor_ext.testing.model_zoo import ALL_MODELS
         models.update(ALL_MODELS)
     if not args.no_big:
         models.update(BIG)

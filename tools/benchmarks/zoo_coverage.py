@@ -1,5 +1,5 @@
 """Coverage table of the pruner over the model zoo (torchvision and mmcls,
-tests/pruners/model_zoo.py): per model, after a 50% uniform L1 prune,
+mmrazor_ext/testing/model_zoo.py): per model, after a 50% uniform L1 prune,
 
 - kept params: ``model.parameters()`` of the exported model over the
   unpruned one (about 0.25 when every width is pruned);
@@ -25,14 +25,13 @@ import warnings
 
 import torch
 
-import mmrazor_ext  # noqa: F401  (before mmrazor.models)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)  # this checkout's package
+import mmrazor_ext  # noqa: E402,F401  (before mmrazor.models)
 from mmrazor.models.builder import build_pruner  # noqa: E402
 
 from mmrazor_ext.pruners.graph_tracer import default_forward  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'pruners'))
 
 HEADER = ('| model | kept params | FLOPs / torch | kept FLOPs | params == '
           'used | masked vs exported (rel.) | counts equal | trace s | '
@@ -40,7 +39,8 @@ HEADER = ('| model | kept params | FLOPs / torch | kept FLOPs | params == '
 
 
 def row(name, build, shape, ratio):
-    from model_zoo import calibrate_bn, reference_macs, used_param_count
+    from mmrazor_ext.testing.model_zoo import (calibrate_bn, reference_macs,
+                                               used_param_count)
     torch.manual_seed(0)
     model = calibrate_bn(build(), shape)
     pruner = build_pruner(dict(type='ChannelPruner', input_shape=shape))
@@ -81,7 +81,7 @@ def main():
     ap.add_argument('--markdown', default='', help='also write the table')
     args = ap.parse_args()
     warnings.simplefilter('ignore')
-    from model_zoo import ALL_MODELS
+    from mmrazor_ext.testing.model_zoo import ALL_MODELS
     names = args.models.split(',') if args.models else list(ALL_MODELS)
     unknown = [n for n in names if n not in ALL_MODELS]
     if unknown:

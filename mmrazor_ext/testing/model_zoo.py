@@ -2,6 +2,8 @@
 
 Each entry builds a freshly initialised model (no downloads) and names the
 input size to trace and test it with (small, to keep the suite fast).
+Used by the tests (``tests/pruners``, ``tests/fusion``) and by
+``tools/benchmarks/pruner_speed.py`` and ``zoo_coverage.py``.
 """
 import torch
 import torchvision
