@@ -156,9 +156,12 @@ class ExportVerifier:
         pruned = [index.names[i] for i in sorted(index.pruned)]
         names = [n for n in loc.spaces if n in pruned]
         if self.mode == 'strict' and pruned:
-            named = ', '.join(repr(n) for n in (names or pruned)[:3])
+            shown = names or pruned
+            named = ', '.join(repr(n) for n in shown[:3]) + (
+                f' and {len(shown) - 3} more' if len(shown) > 3 else '')
             raise ExportCheckError(
-                f"export_check='strict': channel space {named} cannot be "
+                f"export_check='strict': channel space"
+                f"{'s' if len(shown) > 1 else ''} {named} cannot be "
                 f'pruned: {reason} (the default '
                 "export_check='keep_whole' exports it whole)")
         if not names and pruned:
