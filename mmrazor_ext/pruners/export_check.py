@@ -7,10 +7,16 @@ something else, once exported. When that happens the spaces involved are
 located (``space_tags.py``) and, by default (``export_check='keep_whole'``),
 kept whole with a warning naming each and the reason, and the model is
 exported again until it runs and matches; ``'strict'`` raises one line
-instead; ``'off'`` skips the check. The pruner runs the same check once
-while preparing, on a trial subnet keeping every other unit of each
-space, so such spaces are unprunable before any subnet is sampled.
+instead; ``'off'`` skips the check.
+
+While preparing, the pruner exports a trial subnet keeping every other
+unit of each space, so such spaces are unprunable before any subnet is
+sampled. The trial first runs on the meta device (shapes only: no weights
+copied, nothing computed); only when that fails is it repeated with real
+tensors and compared with the masked model, which tells a stored channel
+count from an op that does not run on meta.
 """
+import copy
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -19,7 +25,9 @@ from torch import Tensor, nn
 
 from ..utils import UserInputError
 from ..utils.tensor_compare import relative_error
-from .masks import set_masks
+from .export import prune_model_
+from .layer_record import LayerRecord
+from .masks import detach_masks, set_masks
 from .space_tags import SpaceIndex, locate
 from .trace_input import traced_in_float32
 
@@ -46,6 +54,20 @@ def trial_keep(spaces, num_units: int) -> Tensor:
     for sp in spaces:
         keep[sp.offset + 1:sp.offset + sp.num_channels:2] = False
     return keep
+
+
+def meta_export(model: nn.Module, layers: Dict[str, LayerRecord],
+                keep: Tensor) -> nn.Module:
+    """The exported model of ``keep`` with every parameter and buffer on
+    the meta device: the shapes of an export without copying a weight."""
+    memo = {}
+    for t in list(model.parameters()) + list(model.buffers()):
+        e = torch.empty_like(t, device='meta')
+        memo[id(t)] = nn.Parameter(e, requires_grad=t.requires_grad) \
+            if isinstance(t, nn.Parameter) else e
+    out = copy.deepcopy(model, memo)
+    detach_masks(out)
+    return prune_model_(out, layers, keep)
 
 
 def _first_line(e: BaseException) -> str:
@@ -83,6 +105,19 @@ class ExportVerifier:
                 return self.forward_fn(module, self.x)
         finally:
             module.train(was)
+
+    def runs_on_meta(self, keep: Tensor) -> bool:
+        """Whether the export of ``keep`` runs on the meta device."""
+        start = time.perf_counter()
+        try:
+            small = meta_export(self.model, self.layers, keep)
+            with torch.no_grad():
+                self.forward_fn(small.eval(), self.x.to('meta'))
+            return True
+        except Exception:  # noqa: BLE001 (checked again with real tensors)
+            return False
+        finally:
+            self.seconds += time.perf_counter() - start
 
     def verify(self, spaces: List, keep: Tensor,
                export_fn: Callable[[Tensor], nn.Module],

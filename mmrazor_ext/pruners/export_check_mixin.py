@@ -27,9 +27,11 @@ class ExportCheckMixin:
         spaces = self.prunable_spaces
         if self.export_check == 'off' or not spaces:
             return
+        keep = trial_keep(spaces, self.num_units)
+        if self._verifier.runs_on_meta(keep):
+            return
         _, found, _ = self._verifier.verify(
-            spaces, trial_keep(spaces, self.num_units), self._export_keep,
-            masks_set=self.keep)
+            spaces, keep, self._export_keep, masks_set=self.keep)
         if found:
             self._keep_whole(found)
             self._renumber(self.channel_spaces, self.layers)

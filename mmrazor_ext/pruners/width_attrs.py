@@ -15,6 +15,12 @@ def _mmcls_swin_width(m):
             m.num_features[i] = int(norm.normalized_shape[0])
 
 
+def _mmcls_swin_v2_stage_width(m):
+    # SwinTransformerV2's forward views each stage output with
+    # stage.out_channels (it has no num_features)
+    m.out_channels = int(m.blocks[-1].norm1.normalized_shape[-1])
+
+
 def _van_block_width(m):
     # VAN's forward reshapes each stage's output with block.out_channels
     m.out_channels = int(m.attn.proj_1.in_channels)
@@ -24,7 +30,8 @@ def _width_fixers():
     """``{class: fix(module)}``: models whose forward reads a pruned width
     from an attribute (torchvision's ViT reshapes its patches with
     ``hidden_dim``, mmcls's Swin views its outputs with
-    ``num_features``, mmcls's VAN its stage outputs with each block's
+    ``num_features``, its Swin V2 with each stage's ``out_channels``,
+    mmcls's VAN its stage outputs with each block's
     ``out_channels``)."""
     table = {}
     try:
@@ -33,10 +40,11 @@ def _width_fixers():
     except ImportError:  # pragma: no cover
         pass
     try:
-        from mmcls.models.backbones import (SwinTransformer,
-                                            SwinTransformerV2)
-        table[SwinTransformer] = table[SwinTransformerV2] = \
-            _mmcls_swin_width
+        from mmcls.models.backbones import SwinTransformer
+        from mmcls.models.backbones.swin_transformer_v2 import \
+            SwinBlockV2Sequence
+        table[SwinTransformer] = _mmcls_swin_width
+        table[SwinBlockV2Sequence] = _mmcls_swin_v2_stage_width
     except ImportError:  # pragma: no cover
         pass
     try:
