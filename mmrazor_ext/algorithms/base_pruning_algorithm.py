@@ -87,7 +87,7 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
         self.register_buffer('pruned_keep', self.pruner.keep_vector())
         self.register_buffer('steps_done', torch.tensor(0))
         self.register_buffer('pruned_exported', torch.tensor(False))
-        self._register_state_dict_hook(drop_non_persistent)
+        self.register_state_dict_post_hook(drop_non_persistent)
         self.record = dict(pretrained=pretrained, subnet_file=subnet,
                            steps=[])
         self.masks = []

@@ -5,6 +5,7 @@ import copy
 
 import torch
 
+from ..compat.private_apis import non_persistent_buffer_names
 from ..engine import move_optimizer_
 from ..pruners import slice_tensor
 
@@ -14,7 +15,7 @@ def drop_non_persistent(module, state, prefix, local_metadata):
     sake); the pruner's mask buffers are rebuilt from ``pruned_keep``, so
     they stay out of checkpoints, which then load strictly."""
     for name, sub in module.named_modules(prefix=prefix.rstrip('.')):
-        for buf in sub._non_persistent_buffers_set:
+        for buf in non_persistent_buffer_names(sub):
             state.pop(f'{name}.{buf}' if name else buf, None)
 
 

@@ -21,6 +21,8 @@ import sys
 import types
 import weakref
 
+from .private_apis import caller_frame
+
 EXT = 'mmcv._ext'
 #: Set on the stand-in module, so code can tell it from mmcv-full's.
 MARKER = '__mmrazor_ext_stand_in__'
@@ -48,7 +50,7 @@ def _callers():
         from torch import nn
     except ImportError:  # pragma: no cover - torch is a dependency
         return []
-    frame, found = sys._getframe(2), []
+    frame, found = caller_frame(2), []
     while frame is not None:
         obj = frame.f_locals.get('self')
         if isinstance(obj, nn.Module) and all(obj is not m for m in found):

@@ -2,6 +2,8 @@ import torch
 from mmcv.parallel import MODULE_WRAPPERS, scatter_kwargs
 from torch.nn.parallel import DistributedDataParallel
 
+from ..compat.private_apis import ddp_post_forward, ddp_pre_forward
+
 
 @MODULE_WRAPPERS.register_module()
 class AnyDeviceDistributedDataParallel(DistributedDataParallel):
@@ -28,9 +30,9 @@ class AnyDeviceDistributedDataParallel(DistributedDataParallel):
 
     def _run_step(self, step, *inputs, **kwargs):
         inputs, kwargs = self._scatter(inputs, kwargs)
-        inputs, kwargs = self._pre_forward(*inputs, **kwargs)
+        inputs, kwargs = ddp_pre_forward(self, *inputs, **kwargs)
         output = getattr(self.module, step)(*inputs, **kwargs)
-        return self._post_forward(output)
+        return ddp_post_forward(self, output)
 
     def forward(self, *inputs, **kwargs):
         inputs, kwargs = self._scatter(inputs, kwargs)

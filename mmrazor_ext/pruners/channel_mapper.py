@@ -18,6 +18,7 @@ from typing import List, NamedTuple, Optional, Sequence
 import torch
 from torch import Tensor
 
+from ..compat.private_apis import input_metadata
 from .param_channels import channel_dim, param_behind
 from .union_find import NONE, ElementUnion
 
@@ -60,7 +61,7 @@ def map_node(node, inputs: List[Optional[Traced]], in_shapes: List,
     Raises:
         UnknownOp: the channel movement is not one export can reproduce.
     """
-    meta = node._input_metadata[0]
+    meta = input_metadata(node)[0]
     dtype = meta.dtype
     ones = torch.ones(out_shape, dtype=dtype, device=meta.device)
     g1 = _call(node, [ones])

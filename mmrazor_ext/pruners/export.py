@@ -122,10 +122,11 @@ def export_pruned_model(model: nn.Module, layers: Dict[str, LayerRecord],
     prune_model_(out, layers, keep)
     originals = {id(p) for p in model.parameters()}
     for m in out.modules():
-        for name, p in m._parameters.items():
-            if p is not None and id(p) in originals:
-                m._parameters[name] = nn.Parameter(
-                    p.detach().clone(), requires_grad=p.requires_grad)
+        for name, p in list(m.named_parameters(recurse=False,
+                                               remove_duplicate=False)):
+            if id(p) in originals:
+                setattr(m, name, nn.Parameter(
+                    p.detach().clone(), requires_grad=p.requires_grad))
     return out
 
 

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..adapters import trace_forward
+from ..compat.private_apis import input_metadata
 from .attention import trace_attention
 from .channel_mapper import Traced, UnknownOp
 from .flops import OpCounter, resolve_dims, tensor_key
@@ -162,7 +163,7 @@ class GraphTracer:
                 if var is x:
                     values[(node, 0)] = values[id(x)]
                 continue
-            for nr in range(len(node._input_metadata)):
+            for nr in range(len(input_metadata(node))):
                 for module, in_key, in_shape, out_shape in by_out.get(
                         (node, nr), ()):
                     values[(node, nr)] = self._layer(
@@ -170,7 +171,7 @@ class GraphTracer:
                         values.get(in_key), in_key, in_shape,
                         (node, nr), out_shape)
             if any((node, nr) in by_out
-                   for nr in range(len(node._input_metadata))):
+                   for nr in range(len(input_metadata(node)))):
                 continue
             self._generic(res, node, values)
         for t in outs:
@@ -187,11 +188,11 @@ class GraphTracer:
         if not any(v is not None for v in inputs):
             return
         try:
-            if len(node._input_metadata) != 1:
+            if len(input_metadata(node)) != 1:
                 raise UnknownOp('splits its input into several outputs')
             shapes = [_shape_of(fn, nr) for fn, nr in edges]
-            out_shape = tuple(node._input_metadata[0].shape)
-            probe = node if node._input_metadata[0].device.type == 'cpu' \
+            out_shape = tuple(input_metadata(node)[0].shape)
+            probe = node if input_metadata(node)[0].device.type == 'cpu' \
                 else CpuProbe(node)
             v = self._probes.map_node(probe, node, inputs, shapes,
                                       out_shape, res.union)
@@ -291,7 +292,7 @@ def _shape_of(fn, nr):
     var = getattr(fn, 'variable', None)
     if var is not None:
         return tuple(var.shape)
-    return tuple(fn._input_metadata[nr].shape)
+    return tuple(input_metadata(fn)[nr].shape)
 
 
 def _dependent(order, x) -> set:
@@ -334,7 +335,7 @@ def _internal_nodes(by_out, calls) -> set:
         while stack:
             fn = stack.pop()
             if fn in internal or hasattr(fn, 'variable') or any(
-                    (fn, i) in inputs for i in range(len(fn._input_metadata))):
+                    (fn, i) in inputs for i in range(len(input_metadata(fn)))):
                 continue
             internal.add(fn)
             stack.extend(f for f, _ in fn.next_functions if f is not None)

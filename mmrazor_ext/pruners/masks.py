@@ -20,6 +20,7 @@ from typing import Dict
 import torch
 from torch import Tensor, nn
 
+from ..compat.private_apis import remove_hooks
 from .attention import attention_output_hook
 from .attention_specs import attention_spec
 from .layer_record import LayerRecord
@@ -92,7 +93,7 @@ def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
         m.register_buffer('out_mask', torch.ones(
             _shape(rec, rec.out_channels), **opts), persistent=False)
         setattr(m, MASK_FLAG, True)
-        m._register_state_dict_hook(_drop_masks)
+        m.register_state_dict_post_hook(_drop_masks)
         if rec.kind in ('conv', 'linear') and rec.in_pos is not None and \
                 bool((rec.in_pos >= 0).any()):
             m.register_forward_pre_hook(_mask_input)
@@ -123,15 +124,13 @@ def detach_masks(model: nn.Module) -> None:
     for m in model.modules():
         if not getattr(m, MASK_FLAG, False):
             continue
-        for hooks in (m._forward_pre_hooks, m._forward_hooks,
-                      m._state_dict_hooks):
-            for k in [k for k, f in hooks.items()
-                      if f in (_mask_input, _mask_output, _drop_masks,
-                               norm_output_hook, attention_output_hook)]:
-                del hooks[k]
+        remove_hooks(m, (_mask_input, _mask_output, _drop_masks,
+                         norm_output_hook, attention_output_hook))
         if hasattr(m, '_pruner_norm'):
             del m._pruner_norm
+        buffers = dict(m.named_buffers(recurse=False,
+                                       remove_duplicate=False))
         for name in ('in_mask', 'out_mask'):
-            m._buffers.pop(name, None)
-            m._non_persistent_buffers_set.discard(name)
+            if name in buffers:
+                delattr(m, name)
         delattr(m, MASK_FLAG)

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from ..compat.private_apis import input_metadata
 from .layer_record import LayerRecord
 
 MAX_DEPTH = 6  # single-input ops walked from the op back to the parameter
@@ -43,7 +44,7 @@ def param_behind(node, i: int, g1: Tensor, g2: Tensor
     for _ in range(MAX_DEPTH):
         var = getattr(fn, 'variable', None)
         shape = var.shape if var is not None else \
-            fn._input_metadata[nr].shape
+            input_metadata(fn)[nr].shape
         try:  # autograd sums broadcast gradients down to the input's shape
             g1, g2 = g1.sum_to_size(shape), g2.sum_to_size(shape)
         except RuntimeError:
@@ -51,7 +52,7 @@ def param_behind(node, i: int, g1: Tensor, g2: Tensor
         if var is not None:
             return (var, g1, g2) if isinstance(var, nn.Parameter) else None
         nxt = [(f, n) for f, n in fn.next_functions if f is not None]
-        if len(nxt) != 1 or len(fn._input_metadata) != 1 or nr != 0:
+        if len(nxt) != 1 or len(input_metadata(fn)) != 1 or nr != 0:
             return None
         with torch.no_grad():
             a, b = fn(g1), fn(g2)

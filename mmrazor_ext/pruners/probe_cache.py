@@ -19,6 +19,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import Tensor
 
+from ..compat.private_apis import input_metadata, saved_values
 from .channel_mapper import Traced, UnknownOp, map_node
 
 
@@ -55,8 +56,7 @@ def _freeze(v):
 
 def signature(node, inputs: List[Optional[Traced]], shapes, out_shape):
     """What decides how ``node`` moves channels (see the module doc)."""
-    saved = tuple((a, _freeze(getattr(node, a))) for a in dir(node)
-                  if a.startswith('_saved_'))
+    saved = tuple((a, _freeze(v)) for a, v in saved_values(node))
     ins = tuple(None if v is None else (v.dim, v.ids.numel())
                 for v in inputs)
     return (node.name(), tuple(shapes), tuple(out_shape), ins, saved)
@@ -70,7 +70,7 @@ def keeps_channels(probe, dim: int, shape) -> bool:
     spatial flips). Two vector-Jacobian products and one comparison, in
     place of the general probe's ratio analysis; anything else is left to
     that probe."""
-    meta = probe._input_metadata[0]
+    meta = input_metadata(probe)[0]
     if not meta.dtype.is_floating_point or shape[dim] < 2:
         return False
     view = [1] * len(shape)

@@ -19,6 +19,7 @@ from typing import Callable, NamedTuple, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..compat.private_apis import input_metadata
 from ..utils import UserInputError
 
 _LOW = (torch.float16, torch.bfloat16)
@@ -115,10 +116,11 @@ class CpuProbe:
 
     def __init__(self, node):
         self._node = node
-        self._device = node._input_metadata[0].device
+        meta = input_metadata(node)
+        self._device = meta[0].device
+        # read back by input_metadata(), like a node's own
         self._input_metadata = [_Meta(tuple(m.shape), m.dtype,
-                                      torch.device('cpu'))
-                                for m in node._input_metadata]
+                                      torch.device('cpu')) for m in meta]
 
     def name(self) -> str:
         return self._node.name()
