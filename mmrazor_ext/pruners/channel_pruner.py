@@ -339,7 +339,8 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
         their channels, with a warning naming them."""
         data = load_subnet(path)
         sizes = self._sizes()
-        subnet = check_subnet(data.subnet, sizes, data.num_channels)
+        subnet = check_subnet(self._drop_kept_whole(data.subnet), sizes,
+                              data.num_channels)
         left = spaces_left_out(subnet, sizes, data.keep_whole)
         if left:
             names = ', '.join(left[:3]) + (

@@ -62,7 +62,8 @@ def meta_export(model: nn.Module, layers: Dict[str, LayerRecord],
     the meta device: the shapes of an export without copying a weight."""
     memo = {}
     for t in list(model.parameters()) + list(model.buffers()):
-        e = torch.empty_like(t, device='meta')
+        e = torch.empty_like(t, device='meta', dtype=torch.float32 if t.dtype
+                             in (torch.float16, torch.bfloat16) else None)
         memo[id(t)] = nn.Parameter(e, requires_grad=t.requires_grad) \
             if isinstance(t, nn.Parameter) else e
     out = copy.deepcopy(model, memo)
@@ -94,6 +95,7 @@ class ExportVerifier:
         self.x, self.forward_fn = x.detach(), forward_fn
         self.mode, self.rtol = check_export_mode(mode), rtol
         self.seconds = 0.0  # spent checking (exports not included)
+        self.masks_set: Optional[Tensor] = None
 
     def run(self, module: nn.Module):
         """``forward_fn(module, x)`` in eval mode without grad (half
@@ -132,7 +134,8 @@ class ExportVerifier:
             keep: one bool per prunable unit.
             export_fn: ``keep -> exported model``.
             masks_set: the keep vector the model's masks hold now (None:
-                unknown); the masks are left holding the returned keep.
+                unknown). ``self.masks_set`` tells what they hold after:
+                the returned keep when the check set them, else the same.
 
         Returns:
             ``(exported model, {space: reason} kept whole, keep used)``.
@@ -141,16 +144,19 @@ class ExportVerifier:
             ExportCheckError: in ``'strict'`` mode, at the first problem.
         """
         keep, found = keep.clone(), {}
+        self.masks_set = None if masks_set is None else masks_set.clone()
+        # an export that slices nothing is the model without masks
+        skip = self.mode == 'off' or bool(keep.all())
         while True:
             small = export_fn(keep)
-            if self.mode == 'off':
+            if skip:
                 return small, found, keep
             start = time.perf_counter()
             try:
-                names = self._check(spaces, small, keep, masks_set)
+                names = self._check(spaces, small, keep, self.masks_set)
             finally:
                 self.seconds += time.perf_counter() - start
-            masks_set = keep.clone()
+            self.masks_set = keep.clone()
             if names is None:
                 return small, found, keep
             for n, reason in names.items():

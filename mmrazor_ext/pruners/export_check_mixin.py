@@ -54,7 +54,7 @@ class ExportCheckMixin:
         vector, kept), and the subnet set keeps them whole too."""
         spaces = self.prunable_spaces
         self._verifier.mode = check_export_mode(self.export_check)
-        small, found, used = self._verifier.verify(
+        small, found, _ = self._verifier.verify(
             spaces, keep, self._export_keep, masks_set=self.keep)
         if found:
             for sp in spaces:
@@ -62,7 +62,8 @@ class ExportCheckMixin:
                     self.keep[sp.offset:sp.offset + sp.num_channels] = True
             self._keep_whole(found)
             self.kept_whole_on_export.update(found)
-        if self.export_check != 'off' and not torch.equal(used, self.keep):
+        held = self._verifier.masks_set
+        if held is None or not torch.equal(held, self.keep):
             set_masks(self.model, self.layers, self.keep)
         return small
 

@@ -143,3 +143,40 @@ FAMILY_OF_TYPE = {
     'EfficientFormer': 'mmcls_efficientformer',
     'Conformer': 'mmcls_conformer', 'MViT': 'mmcls_mvit',
 }
+
+
+def pruner_zoo() -> dict:
+    """Every zoo model: ``model_zoo.ALL_MODELS`` and :data:`FAMILY_MODELS`
+    (name -> (builder, input shape))."""
+    from .model_zoo import ALL_MODELS
+    return {**ALL_MODELS, **FAMILY_MODELS}
+
+# Most parameters kept by a 50% uniform L1 prune (as model_zoo's
+# KEPT_PARAMS_MAX; about 0.25 prunes every width). Why some stay higher:
+FAMILY_KEPT_PARAMS_MAX = {
+    'mmcls_seresnext50': 0.26, 'mmcls_resnet18_cifar': 0.26,
+    'mmcls_lenet5': 0.26, 'mmcls_van': 0.30, 'mmcls_poolformer': 0.27,
+    'mmcls_conformer': 0.27, 'mmcls_twins_svt': 0.30,
+    # depthwise 9x9 kernels: their weights shrink with the width, not its
+    # square
+    'mmcls_convmixer': 0.44,
+    # CSP stages split their input channels in two (a slice): each stage's
+    # wide conv and the first block's residual stay whole
+    'mmcls_cspdarknet53': 0.44, 'mmcls_cspresnet50': 0.35,
+    'mmcls_cspresnext50': 0.45,
+    # split attention views its channels into radix groups
+    'mmcls_resnest50': 0.44,
+    # their attention views q, k, v into heads (not an attention class the
+    # pruner knows): the projections' widths stay whole
+    'mmcls_efficientformer': 0.40, 'mmcls_mvit': 0.34,
+    # token-mixing MLPs read the tokens dim: the residual stream is whole
+    'mmcls_mlp_mixer': 0.80,
+    # RepMLP views its channels into partitions
+    'mmcls_repmlp': 0.80,
+    # the gated convolution splits its channels by order
+    'mmcls_hornet': 0.74,
+    # Swin V2's attention builds its qkv bias by concatenation and runs
+    # F.linear (not an attention class the pruner knows): the residual
+    # streams are whole
+    'mmcls_swin_v2': 0.73,
+}
