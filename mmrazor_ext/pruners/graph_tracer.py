@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..adapters import trace_forward
+from ..utils.tensor_compare import output_tensors
 from ..compat.private_apis import input_metadata
 from .attention import trace_attention
 from .channel_mapper import Traced, UnknownOp
@@ -33,16 +34,6 @@ default_forward = trace_forward
 
 
 _key = tensor_key
-
-
-def _tensors(out) -> List[torch.Tensor]:
-    if isinstance(out, torch.Tensor):
-        return [out]
-    if isinstance(out, dict):
-        out = list(out.values())
-    if isinstance(out, (list, tuple)):
-        return [t for o in out for t in _tensors(o)]
-    return []
 
 
 class TraceResult:
@@ -123,7 +114,7 @@ class GraphTracer:
         try:
             with torch.enable_grad(), traced_in_float32(model), counter, \
                     buffers_in_probe(model, kinds):
-                outs = _tensors(self.forward_fn(model, x))
+                outs = output_tensors(self.forward_fn(model, x))
         except TypeError as e:
             raise ValueError(f'tracing {type(model).__name__} failed: its '
                              f'forward does not take one input tensor ({e})')
