@@ -4,7 +4,7 @@ from typing import Dict, Optional, Sequence, Union
 
 from mmrazor.models.builder import ALGORITHMS
 
-from ..pruners.sampling import check_ratio
+from ..pruners.sampling.subnets import check_ratio
 from ..utils import UserInputError
 from .base_pruning_algorithm import BasePruningAlgorithm
 

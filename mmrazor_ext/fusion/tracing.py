@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..adapters import trace_forward
-from ..pruners.layer_kinds import layer_kind
+from ..pruners.handlers.registry import layer_kind
 
 
 def _key(t: torch.Tensor):

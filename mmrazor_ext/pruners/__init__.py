@@ -1,10 +1,10 @@
 """Channel pruning: tracing, channel spaces, masks, export (issue 3)."""
 from .channel_pruner import ChannelPruner
-from .channel_space import ChannelSpace
 from .export import export_pruned_model, parameter_slices, slice_tensor
 from .flops import count_flops_params
-from .graph_tracer import GraphTracer
-from .subnet_io import check_subnet, load_subnet, save_subnet
+from .graph.channel_space import ChannelSpace
+from .graph.graph_tracer import GraphTracer
+from .sampling.subnet_io import check_subnet, load_subnet, save_subnet
 
 __all__ = ['ChannelPruner', 'ChannelSpace', 'GraphTracer',
            'export_pruned_model', 'count_flops_params', 'save_subnet',

@@ -9,20 +9,22 @@ from mmrazor.models.builder import PRUNERS
 from torch import Tensor, nn
 
 from ..metrics import build_metric
-from . import sampling, scoring
+from . import scoring
 from .autoslim_mixin import AutoSlimMixin
-from .sampling_mixin import SamplingMixin
-from .channel_space import ChannelSpace, build_channel_spaces
 from .export import parameter_slices
 from .export_check import check_export_mode
 from .export_check_mixin import ExportCheckMixin
-from .flops import count_flops_params, resolve_positions
-from .graph_tracer import GraphTracer
+from .flops import count_flops_params
+from .graph.channel_space import ChannelSpace, build_channel_spaces
+from .graph.graph_tracer import GraphTracer
+from .graph.op_counter import resolve_positions
+from .graph.trace_input import resolve_callable
 from .masks import attach_masks, set_masks
 from .param_masks import ParamMasks, param_masks
-from .subnet_io import (check_subnet, load_subnet, save_subnet,
+from .sampling import subnets
+from .sampling.sampler import SamplingMixin
+from .sampling.subnet_io import (check_subnet, load_subnet, save_subnet,
                         spaces_left_out)
-from .trace_input import resolve_callable
 
 Subnet = Dict[str, List[int]]
 
@@ -115,9 +117,9 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
             raise ValueError('min_keep_fraction must be in [0, 1], got '
                              f'{min_keep_fraction}')
         self.min_keep_fraction = float(min_keep_fraction)
-        if diff_norm not in sampling.DIFF_NORMS:
+        if diff_norm not in subnets.DIFF_NORMS:
             raise ValueError(f'diff_norm must be one of '
-                             f'{sampling.DIFF_NORMS}, got {diff_norm!r}')
+                             f'{subnets.DIFF_NORMS}, got {diff_norm!r}')
         self.diff_norm = diff_norm
         if int(min_channels) < 1:
             raise ValueError(f'min_channels must be >= 1, got {min_channels}')

@@ -11,12 +11,12 @@ from typing import Dict, Tuple
 import torch
 from torch import Tensor, nn
 
-from .attention import attention_parameter_slices, prune_attention_
-from .group_units import local_keep
-from .layer_record import LayerRecord
+from .graph.param_channels import prune_param_
+from .handlers.attention import attention_parameter_slices, prune_attention_
+from .handlers.group_norm import norm_param_dim, prune_norm_
+from .handlers.group_units import local_keep
+from .handlers.layer_record import LayerRecord
 from .masks import detach_masks, pruned_sides
-from .norm_masks import norm_param_dim, prune_norm_
-from .param_channels import prune_param_
 from .width_attrs import fix_width_attrs_
 
 

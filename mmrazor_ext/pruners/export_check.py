@@ -26,10 +26,10 @@ from torch import Tensor, nn
 from ..utils import UserInputError
 from ..utils.tensor_compare import relative_error
 from .export import prune_model_
-from .layer_record import LayerRecord
+from .graph.trace_input import traced_in_float32
+from .handlers.layer_record import LayerRecord
 from .masks import detach_masks, set_masks
 from .space_tags import SpaceIndex, locate
-from .trace_input import traced_in_float32
 
 EXPORT_CHECKS = ('keep_whole', 'strict', 'off')
 # exported vs masked output: max |difference| / max |masked output|

@@ -21,10 +21,10 @@ import torch
 from torch import Tensor, nn
 
 from ..compat.private_apis import remove_hooks
-from .attention import attention_output_hook
-from .attention_specs import attention_spec
-from .layer_record import LayerRecord
-from .norm_masks import needs_stat_hook, norm_output_hook
+from .handlers.attention import attention_output_hook
+from .handlers.attention_specs import attention_spec
+from .handlers.group_norm import needs_stat_hook, norm_output_hook
+from .handlers.layer_record import LayerRecord
 
 MASK_FLAG = '_channel_pruner_masks'
 

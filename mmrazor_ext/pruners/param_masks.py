@@ -12,10 +12,10 @@ from typing import Dict, List, Tuple
 import torch
 from torch import Tensor, nn
 
-from .attention import attention_param_masks
-from .group_units import local_keep
+from .handlers.attention import attention_param_masks
+from .handlers.group_norm import norm_param_dim
+from .handlers.group_units import local_keep
 from .masks import pruned_sides
-from .norm_masks import norm_param_dim
 
 ParamMasks = List[Tuple[nn.Parameter, Tensor]]
 

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
 from ..utils.tensor_compare import output_tensors, relative_error
-from .layer_record import LayerRecord
+from .handlers.layer_record import LayerRecord
 from .masks import kept
 
 Tags = FrozenSet[str]

@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ..pruners.sampling import kept_count
+from ..pruners.sampling.subnets import kept_count
 from ..utils import UserInputError
 
 

@@ -223,7 +223,7 @@ def reference_macs(model, shape, forward=None):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)
@@ -260,7 +260,7 @@ def _params_reached(model, out) -> int:
 def used_param_count(model, shape, forward=None):
     """Entries of the parameters one forward reads: those that get a
     gradient from the output."""
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(2, *shape, dtype=ref.dtype, device=ref.device)
@@ -275,7 +275,7 @@ def reference_counts(model, shape, forward=None):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mmrazor_ext.pruners.graph_tracer import default_forward
+    from mmrazor_ext.adapters import trace_forward as default_forward
     forward = forward or default_forward
     ref = next(iter(model.parameters()))
     x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)

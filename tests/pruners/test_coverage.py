@@ -17,7 +17,7 @@ import pytest
 import torch
 from mmrazor.models.builder import build_pruner
 
-from mmrazor_ext.pruners.graph_tracer import default_forward
+from mmrazor_ext.adapters import trace_forward as default_forward
 from mmrazor_ext.testing.mmcls_families import (FAMILY_KEPT_PARAMS_MAX,
                                                 FAMILY_OF_TYPE,
                                                 config_backbone_types,

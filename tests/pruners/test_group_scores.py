@@ -5,7 +5,7 @@ import torch
 from mmrazor.models.builder import build_pruner
 from torch import nn
 
-from mmrazor_ext.pruners import sampling
+from mmrazor_ext.pruners.sampling import subnets as sampling
 from mmrazor_ext.pruners.scoring import input_columns
 
 

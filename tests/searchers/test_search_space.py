@@ -3,7 +3,7 @@ list checked."""
 import pytest
 from search_setup import model_and_pruner
 
-from mmrazor_ext.pruners.sampling import kept_count
+from mmrazor_ext.pruners.sampling.subnets import kept_count
 from mmrazor_ext.searchers import KeepRatioSpace
 from mmrazor_ext.searchers.search_space import check_keep_ratios
 from mmrazor_ext.utils import UserInputError

@@ -21,7 +21,7 @@ import torchvision
 import mmrazor_ext  # noqa: F401  (first: it stubs mmcv ops mmrazor imports)
 from mmcls.models import build_classifier  # noqa: E402
 from mmrazor.models.builder import build_pruner  # noqa: E402
-from mmrazor_ext.pruners.graph_tracer import default_forward
+from mmrazor_ext.adapters import trace_forward as default_forward
 from mmrazor_ext.utils.tensor_compare import relative_error
 
 # name -> (backbone cfg, head in_channels, input size, neck)

@@ -30,7 +30,7 @@ sys.path.insert(0, ROOT)  # this checkout's package
 import mmrazor_ext  # noqa: E402,F401  (before mmrazor.models)
 from mmrazor.models.builder import build_pruner  # noqa: E402
 
-from mmrazor_ext.pruners.graph_tracer import default_forward  # noqa: E402
+from mmrazor_ext.adapters import trace_forward as default_forward  # noqa: E402
 
 
 def _tv(name):

@@ -9,7 +9,7 @@ import torch
 from mmrazor.models.builder import build_pruner
 from torch import nn
 
-from mmrazor_ext.pruners.subnet_io import FORMAT, load_subnet
+from mmrazor_ext.pruners.sampling.subnet_io import FORMAT, load_subnet
 
 
 def net():

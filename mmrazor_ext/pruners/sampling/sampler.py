@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence, Union
 
 import torch
 
-from . import sampling
+from . import subnets
 
 Subnet = Dict[str, List[int]]
 
@@ -34,7 +34,7 @@ class SamplingMixin:
         ``scores=None`` keeps the first channels of each space, which is
         not a random choice: for that, pass the scores of
         ``get_metric_local(dict(type='RandomMetric', seed=s))``)."""
-        ratio = sampling.check_ratio(ratio)
+        ratio = subnets.check_ratio(ratio)
         return self.sample_subnet_nonuni(
             {n: ratio for n in self._sizes()}, scores)
 
@@ -42,8 +42,8 @@ class SamplingMixin:
         """Remove ``ratio`` of all prunable channels by one global ranking of
         per-space normalised scores (``scores=None``: all equal, the first
         channels of each space are kept; not random)."""
-        ratio = sampling.check_ratio(ratio)
-        return sampling.sample_diff(self._sizes(), ratio,
+        ratio = subnets.check_ratio(ratio)
+        return subnets.sample_diff(self._sizes(), ratio,
                                     self._scores(scores), self.min_channels,
                                     self.divisor, self.min_keep_fraction,
                                     self.diff_norm)
@@ -66,9 +66,9 @@ class SamplingMixin:
                 raise ValueError(f'got {len(ratios)} ratios for '
                                  f'{len(sizes)} prunable spaces')
             ratios = dict(zip(sizes, ratios))
-        ratios = {n: sampling.check_ratio(r, f'ratio of {n}')
+        ratios = {n: subnets.check_ratio(r, f'ratio of {n}')
                   for n, r in ratios.items()}
-        return sampling.sample_nonuni(sizes, ratios, self._scores(scores),
+        return subnets.sample_nonuni(sizes, ratios, self._scores(scores),
                                       self.min_channels, self.divisor)
 
     def sample_subnet_flops(self, target: float, scores=None,
@@ -80,7 +80,7 @@ class SamplingMixin:
         ``_uniform``); warns when the reduction reached is off by more than
         ``tolerance * target``.
         """
-        target = sampling.check_ratio(target, 'FLOPs target')
+        target = subnets.check_ratio(target, 'FLOPs target')
         sample = {'diff': self.sample_subnet_diff,
                   'uniform': self.sample_subnet_uniform}[mode]
         full = self.flops_params({})[0]

@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import Tensor
 
-from ..compat.private_apis import input_metadata, saved_values
+from ...compat.private_apis import input_metadata, saved_values
 from .channel_mapper import Traced, UnknownOp, map_node
 
 

@@ -9,8 +9,8 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
+from ..handlers.layer_record import LayerRecord
 from .graph_tracer import TraceResult
-from .layer_record import LayerRecord
 from .param_channels import add_param_records
 
 

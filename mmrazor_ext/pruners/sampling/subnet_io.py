@@ -20,7 +20,7 @@ from typing import Dict, List, NamedTuple, Optional, Union
 
 from torch import Tensor
 
-from ..utils import write_json
+from ...utils import write_json
 
 FORMAT = 'mmrazor_ext.subnet/1'
 ALL_OTHERS = 'all_others'

@@ -19,8 +19,8 @@ from typing import Callable, NamedTuple, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..compat.private_apis import input_metadata
-from ..utils import UserInputError
+from ...compat.private_apis import input_metadata
+from ...utils import UserInputError
 
 _LOW = (torch.float16, torch.bfloat16)
 

@@ -18,8 +18,8 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
-from ..compat.private_apis import input_metadata
-from .layer_record import LayerRecord
+from ...compat.private_apis import input_metadata
+from ..handlers.layer_record import LayerRecord
 
 MAX_DEPTH = 6  # single-input ops walked from the op back to the parameter
 

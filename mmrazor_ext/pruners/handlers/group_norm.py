@@ -30,10 +30,9 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from ..utils.tensor_compare import relative_error
+from ...utils.tensor_compare import relative_error
 from .group_units import tie_group_positions
 from .layer_record import LayerRecord
-from .union_find import ElementUnion
 
 
 def _reduce_dims(module, mode: str, cd: int, ndim: int):
@@ -135,7 +134,7 @@ def _mask_shape(cd: int, ndim: int, n: int):
     return shape
 
 
-def trace_norm(union: ElementUnion, rec: LayerRecord, module: nn.Module,
+def trace_norm(union, rec: LayerRecord, module: nn.Module,
                v_dim: int, ids: Tensor, in_shape) -> None:
     """Record how a LayerNorm / GroupNorm treats the traced channels
     ``ids`` (along dim ``v_dim`` of inputs of ``in_shape``): its mode and

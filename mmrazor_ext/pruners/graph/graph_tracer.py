@@ -14,24 +14,20 @@ from typing import Callable, Dict, List, Optional
 import torch
 from torch import nn
 
-from ..adapters import trace_forward
-from ..utils.tensor_compare import output_tensors
-from ..compat.private_apis import input_metadata
-from .attention import trace_attention
+from ...adapters import trace_forward
+from ...compat.private_apis import input_metadata
+from ...utils.tensor_compare import output_tensors
+from ..handlers.attention import trace_attention
+from ..handlers.group_norm import trace_norm
+from ..handlers.group_units import tie_group_positions
+from ..handlers.layer_record import LayerRecord
+from ..handlers.registry import layer_kind
 from .channel_mapper import Traced, UnknownOp
-from .flops import OpCounter, resolve_dims, tensor_key
-from .group_units import tie_group_positions
-from .layer_kinds import layer_kind
-from .layer_record import LayerRecord
-from .norm_masks import trace_norm
+from .op_counter import OpCounter, resolve_dims, tensor_key
 from .param_channels import buffers_in_probe
 from .probe_cache import ProbeCache
 from .trace_input import (CpuProbe, dummy_input, traced_in_float32)
 from .union_find import INPUT, ElementUnion
-
-# the name this module gave the adapter's forward before adapters/ existed
-default_forward = trace_forward
-
 
 _key = tensor_key
 

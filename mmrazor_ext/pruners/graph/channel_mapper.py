@@ -18,7 +18,7 @@ from typing import List, NamedTuple, Optional, Sequence
 import torch
 from torch import Tensor
 
-from ..compat.private_apis import input_metadata
+from ...compat.private_apis import input_metadata
 from .param_channels import channel_dim, param_behind
 from .union_find import NONE, ElementUnion
 

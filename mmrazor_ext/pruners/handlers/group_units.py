@@ -13,10 +13,8 @@ the tracer follows it (``channel_mapper``) and the units meet through it.
 import torch
 from torch import Tensor
 
-from .union_find import ElementUnion
 
-
-def tie_group_positions(union: ElementUnion, ids: Tensor,
+def tie_group_positions(union, ids: Tensor,
                         groups: int) -> None:
     """Join channel ``j`` of every one of ``groups`` equal groups of
     ``ids`` (a 1-D tensor of element ids)."""

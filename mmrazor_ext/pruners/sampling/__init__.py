@@ -1,0 +1,2 @@
+"""Scores -> subnets: uniform, global ranking, ratios per space, FLOPs
+targets; subnet files."""
