@@ -11,7 +11,8 @@ evaluations.
 
 For AutoSlim, mmrazor's ``GreedySearcher``: from the widest subnet, each
 step removes the channel bin whose loss costs the least score on
-``data.test``, until the FLOPs are under each of ``target_flops``. Every
+``data.test``, until the FLOPs are under each budget (``budget=dict(
+flops=[...])``, fractions of the supernet's FLOPs kept). Every
 result is a ``channel_cfg`` (``subnet_<FLOPs>.yaml``) that retraining loads
 (``algorithm.channel_cfg``); ``search_results.json`` lists them. The
 searcher writes into ``WORK_DIR/greedy_search/`` (its resume state
@@ -48,6 +49,7 @@ from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
 from mmrazor_ext.apis.train import loader_settings
 from mmrazor_ext.algorithms.pretrained import load_pretrained
 from mmrazor_ext.searchers import GeatpySearcher
+from mmrazor_ext.searchers.greedy_budget import greedy_target_flops
 from mmrazor_ext.utils import state_dict_mismatch, write_json
 # after mmrazor_ext, which hides a broken mmseg from mmrazor.models
 from mmrazor.models.builder import build_pruner  # noqa: E402,I100
@@ -159,6 +161,7 @@ def prepare(args, cfg):
             str(e).strip().splitlines()[0][:300]
         raise UserInputError(f'checkpoint {args.checkpoint} does not fit '
                              f'the model ({what})') from e
+    cfg.searcher = greedy_target_flops(cfg.searcher, model)
     return cfg, distributed, loader, model
 
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..adapters import trace_forward
-from ..pruners.handlers.registry import layer_kind
+from ..pruners.handlers import handler_for
 
 
 def _key(t: torch.Tensor):
@@ -86,7 +86,7 @@ def trace_layers(model: nn.Module, input_shape, forward_fn: Optional[
         x = pending.pop(module, None)
         if not isinstance(out, torch.Tensor) or x is None:
             return
-        name, kind = names[module], layer_kind(module)
+        name, kind = names[module], handler_for(module).kind
         if '.bias_path.' in name:  # a merged block's cached bias
             return
         trace.module_calls[name] = trace.module_calls.get(name, 0) + 1
@@ -95,7 +95,7 @@ def trace_layers(model: nn.Module, input_shape, forward_fn: Optional[
             tuple(out.shape), _flops(module, kind, tuple(out.shape))))
 
     for m in names:
-        if layer_kind(m) is not None:
+        if handler_for(m) is not None:
             handles.append(m.register_forward_pre_hook(pre))
             handles.append(m.register_forward_hook(post))
     param = next(iter(model.parameters()), torch.empty(0))

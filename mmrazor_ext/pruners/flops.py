@@ -31,7 +31,7 @@ import torch
 from torch import Tensor
 
 from .graph.op_counter import CountedOp, numel
-from .masks import kept
+from .handlers.layer_record import kept
 
 
 def _kept_numel(shape, sl) -> int:

@@ -19,8 +19,7 @@ from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
 from ..utils.tensor_compare import output_tensors, relative_error
-from .handlers.layer_record import LayerRecord
-from .masks import kept
+from .handlers.layer_record import LayerRecord, kept
 
 Tags = FrozenSet[str]
 _NONE: Tags = frozenset()

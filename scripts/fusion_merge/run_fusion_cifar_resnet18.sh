@@ -31,7 +31,7 @@ PRETRAINED="${PRETRAINED:-work_dirs/cifar-resnet18_1xb64_digits/epoch_3.pth}"
 WORK_DIR="${WORK_DIR:-work_dirs/fusion_merge_cifar_resnet18}"
 BLOCKS="${BLOCKS:-6}"
 EPOCHS="${EPOCHS:-2}"
-OPTIONS=(algorithm.pretrained="${PRETRAINED}" algorithm.target.blocks="${BLOCKS}")
+OPTIONS=(algorithm.pretrained="${PRETRAINED}" algorithm.budget.blocks="${BLOCKS}")
 
 do_train() {
   if [[ -f "${PRETRAINED}" ]]; then

@@ -22,15 +22,13 @@ def fusion_cfg(folder, pretrained, name='fusion.py', top=None, model=None,
                **algorithm):
     """A train.py config (path) of a Fusion run on the digits (ResNet-20,
     or ``model``)."""
-    algo = dict(type='Fusion', block_metric='CKAMetric', target=dict(
-        blocks=6), metric='L1Metric', num_batches=2, mode=None,
-        flops_target=None)
+    algo = dict(type='Fusion', block_metric='CKAMetric', budget=dict(
+        blocks=6), metric='L1Metric', num_batches=2, mode=None)
     algo.update(algorithm)
     top = {'custom_hooks': [dict(type='FusionHook', latency_time=0.02)],
            **(top or {})}
     text = one_shot_cfg(pretrained, top, **algo)
-    for drop in ("'mode': None, ", "'flops_target': None, "):
-        text = text.replace(drop, '')
+    text = text.replace("'mode': None, ", '')
     if model is not None:
         text += (f'model = {model!r}\n'
                  f"algorithm['architecture']['model'] = {model!r}\n")
@@ -83,7 +81,7 @@ def test_blocks_removed_merged_and_folded(tmp_path, pretrained, train_main):
 def test_fuse_without_finetuning(tmp_path, pretrained, train_main):
     """max_epochs=0 (the script's test_fusion_init): fused from the
     trained weights, the merged deploy model evaluated, no training."""
-    cfg = fusion_cfg(tmp_path, pretrained, target=dict(flops=0.8),
+    cfg = fusion_cfg(tmp_path, pretrained, budget=dict(flops=0.8),
                      block_metric='FeatureChangeMetric')
     work = tmp_path / 'work'
     train_main([cfg, '--work-dir', str(work), '--seed', '0',
@@ -96,11 +94,12 @@ def test_fuse_without_finetuning(tmp_path, pretrained, train_main):
 
 
 @pytest.mark.parametrize('algorithm, message', [
-    (dict(target=dict(blocks=12)), 'deeper than the model (9 removable'),
-    (dict(target=dict(blocks=1)), 'too shallow to keep the stage trans'),
-    (dict(target=None, blocks=['backbone.layer9.0']),
+    (dict(budget=dict(blocks=12)), 'deeper than the model (9 removable'),
+    (dict(budget=dict(blocks=1)), 'too shallow to keep the stage trans'),
+    (dict(budget=None, blocks=['backbone.layer9.0']),
      "'backbone.layer9.0' is not a removable residual block"),
-    (dict(target=None, merge=2), 'merge=2: the model has 0 chains'),
+    (dict(budget=None, merge=2), 'merge=2: the model has 0 chains'),
+    (dict(budget=dict(flops=0.5, blocks=3)), 'give exactly one of'),
     (dict(block_metric='L1Metric'), "scores 'conv_weight', not 'block_f"),
 ])
 def test_bad_input_is_one_line_before_any_work(tmp_path, pretrained,
@@ -118,7 +117,7 @@ def test_bad_input_is_one_line_before_any_work(tmp_path, pretrained,
 def test_merge_through_the_algorithm(tmp_path, train_main):
     """MobileNetV2: the least important chains linearised, fine-tuned,
     merged at export; the merged model equals the fine-tuned one."""
-    cfg = fusion_cfg(tmp_path, None, model=MBV2, target=None, merge=3,
+    cfg = fusion_cfg(tmp_path, None, model=MBV2, budget=None, merge=3,
                      block_metric='FeatureChangeMetric')
     work = tmp_path / 'work'
     train_main([cfg, '--work-dir', str(work), '--seed', '0'])

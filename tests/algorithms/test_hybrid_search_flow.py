@@ -100,7 +100,7 @@ def _one_line(excinfo, words):
 
 # every bad setting is checked in tests/searchers; here: through the tool
 @pytest.mark.parametrize('option, words', [
-    ('searcher.flops_budget=0.001', 'cannot be met'),
+    ('searcher.budget.flops=0.001', 'cannot be met'),
     ('searcher.keep_ratios=[]', 'keep_ratios is empty'),
 ])
 def test_bad_search_settings(flow, pretrained, tmp_path, option, words):

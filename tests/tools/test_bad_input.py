@@ -63,10 +63,10 @@ CASES = {
         lambda t: ['{tiny}', '--work-dir', '{work}/notes.txt/run'], {},
         'work_dir {work}/notes.txt/run: {work}/notes.txt is a file, not a '
         'folder'),
-    'flops_target out of range': (
-        lambda t: [ONE_SHOT, '--cfg-options', 'algorithm.flops_target=1.5'],
-        {}, 'flops_target must be in [0, 1) (fraction of FLOPs removed), '
-        'got 1.5'),
+    'budget out of range': (
+        lambda t: [ONE_SHOT, '--cfg-options', 'algorithm.budget.flops=1.5'],
+        {}, "OneShot budget flops=1.5 must be in (0, 1] (fraction of the "
+        "unpruned model's FLOPs kept)"),
 }
 
 

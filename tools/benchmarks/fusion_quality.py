@@ -28,13 +28,14 @@ MODELS = {  # name -> (classifier config, image size)
     'mobilenetv2': ('configs/fusion/mobilenet-v2_1xb64_digits.py', 32)}
 # row -> algorithm settings (each at about 50% of the batch-1 latency)
 ROWS = {
-    'blocks': dict(type='Fusion', target=dict(latency=0.5)),
+    'blocks': dict(type='Fusion', budget=dict(latency=0.5)),
     'merge': dict(type='Fusion', merge='all'),
     'merge+blocks': dict(type='Fusion', merge='all',
-                         target=dict(latency=0.7)),
-    'channels': dict(type='OneShot', mode='diff', flops_target=0.5),
-    'blocks+channels': dict(type='Fusion', target=dict(latency=0.7),
-                            channels=dict(flops_target=0.3, mode='diff')),
+                         budget=dict(latency=0.7)),
+    'channels': dict(type='OneShot', mode='diff', budget=dict(flops=0.5)),
+    'blocks+channels': dict(type='Fusion', budget=dict(latency=0.7),
+                            channels=dict(budget=dict(flops=0.7),
+                                          mode='diff')),
 }
 SKIP = {('resnet56', 'merge'): 'BasicBlocks have no mergeable chain',
         ('resnet56', 'merge+blocks'): 'BasicBlocks have no mergeable chain'}

@@ -13,20 +13,15 @@ channel we learn which output position(s) along ``d`` it feeds:
 - anything else (channel mixing, shuffles, slices, padding, reductions over
   channels): not understood, the caller blocks the channels involved.
 """
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from torch import Tensor
 
 from ...compat.private_apis import input_metadata
+from ..handlers.layer_record import Traced
 from .param_channels import channel_dim, param_behind
 from .union_find import NONE, ElementUnion
-
-
-class Traced(NamedTuple):
-    """Channel identity of one tensor: element ids along dim ``dim``."""
-    dim: int
-    ids: Tensor
 
 
 class UnknownOp(Exception):
