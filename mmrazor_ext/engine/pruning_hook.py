@@ -38,7 +38,8 @@ class PruningHook(Hook):
         report (str): File name of the report JSON.
         deploy (str): File name of the deploy model: the exported model
             with every BatchNorm that directly follows a conv / linear
-            folded into it (``fold_bn``; None: not written).
+            folded into it (the algorithm's ``deploy_model``; None: not
+            written).
         fold_bn (bool): Write the deploy model and time it too (the
             report's ``latency_ms.batch_B.deploy``).
         latency_batch_sizes (tuple[int]): Batch sizes of the CPU latency
@@ -134,8 +135,7 @@ class PruningHook(Hook):
         save_module(exported, self._path(runner, 'exported'))
         deploy = None
         if 'deploy' in self.names:
-            from ..fusion import fold_bn
-            deploy, pairs = fold_bn(exported, algo.pruner.input_shape)
+            deploy, pairs = algo.deploy_model(exported)
             save_module(deploy, self._path(runner, 'deploy'))
             self._folded = len(pairs)
         report = self.report(runner, algo, exported, deploy)
