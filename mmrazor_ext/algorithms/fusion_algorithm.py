@@ -2,10 +2,12 @@
 residual blocks, remove nonlinearities and merge the linear chains left),
 optionally prune channels of what is left, fine-tune, fold BN, export."""
 import copy
+import logging
 import time
 from typing import List, Optional, Sequence, Union
 
 import torch
+from mmcv.utils import print_log
 from mmrazor.models.builder import ALGORITHMS
 
 from ..engine import build_loader, cpu_latency, recalibrate_bn
@@ -136,6 +138,10 @@ class FusionAlgorithm(BasePruningAlgorithm):
         self.chains = find_chains(graph, model)
         if self.merge == 'all':
             self.merge = len(self.chains)
+            if not self.chains:
+                print_log("Fusion merge='all': the model has no chain whose "
+                          'merge is not slower; nothing will be merged',
+                          logger='mmcls', level=logging.WARNING)
         if self.merge is not None and (not isinstance(self.merge, int) or
                                        not 0 <= self.merge <= len(
                                            self.chains)):

@@ -54,11 +54,12 @@ class FusionHook(PruningHook):
             self.before_train_epoch(runner)
 
     def after_run(self, runner):
-        """Also the val accuracy of the deploy model (merged, BN folded):
-        the report's last row (every rank evaluates, as training does)."""
+        """Also the val accuracy of the deploy model (merged, BN folded)
+        when chains were merged: the report's last row (every rank
+        evaluates, as training does)."""
         algo = self.algorithm(runner)
         if algo.data is not None and algo.do_evaluate and \
-                hasattr(algo, 'unpruned_model'):
+                hasattr(algo, 'unpruned_model') and algo.linear_names():
             deploy, _ = fold_bn(algo.export_model(), algo.pruner.input_shape)
             algo.record['merged'] = evaluate(
                 deploy, build_loader(algo.data, 'val'))

@@ -16,6 +16,7 @@ from torch import nn
 
 from ...adapters import trace_forward
 from ...compat.private_apis import input_metadata
+from ...utils.tensor_compare import output_tensors
 from ..handlers import LayerRecord, Traced, handler_for
 from .channel_mapper import UnknownOp
 from .model_graph import ModelGraph, ModuleCall, ValueIds, build_model_graph
@@ -28,23 +29,14 @@ from .union_find import INPUT, ElementUnion
 _key = tensor_key
 
 
-def _tensors(out) -> List[torch.Tensor]:
-    if isinstance(out, torch.Tensor):
-        return [out]
-    if isinstance(out, dict):
-        out = list(out.values())
-    if isinstance(out, (list, tuple)):
-        return [t for o in out for t in _tensors(o)]
-    return []
-
-
 class TraceResult:
     """Elements, layer records, counted ops and warnings of one trace.
 
     ``ops`` / ``used_params`` / ``batch``: the matrix ops, the parameters
     read (``{name: shape}``) and the batch size they were counted at (see
     ``flops.py``); ``graph``: the module calls, sums and ops as plain data
-    (``model_graph.py``).
+    (``model_graph.py``); ``input``: the traced input (for the export
+    check).
     """
 
     def __init__(self):
@@ -55,6 +47,7 @@ class TraceResult:
         self.used_params: Dict[str, tuple] = {}
         self.batch = 1
         self.graph = ModelGraph()
+        self.input = None
 
 
 class GraphTracer:
@@ -138,7 +131,7 @@ class GraphTracer:
         try:
             with torch.enable_grad(), traced_in_float32(model), counter, \
                     buffers_in_probe(model, known):
-                outs = _tensors(self.forward_fn(model, x))
+                outs = output_tensors(self.forward_fn(model, x))
         except TypeError as e:
             raise ValueError(f'tracing {type(model).__name__} failed: its '
                              f'forward does not take one input tensor ({e})')
@@ -155,6 +148,7 @@ class GraphTracer:
                              'on its input through autograd')
         res.ops, res.used_params = counter.ops, counter.used
         res.batch = int(x.shape[0])
+        res.input = x.detach()
         order = _forward_order([t.grad_fn for t in outs])
         ids = ValueIds()
         build_model_graph(order, [

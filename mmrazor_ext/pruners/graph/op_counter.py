@@ -20,6 +20,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from ...utils.tensor_compare import output_tensors
+
 
 aten = torch.ops.aten
 
@@ -148,7 +150,7 @@ class OpCounter(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
-        for a in args:
+        for a in output_tensors(list(args)):  # cat's list of tensors too
             p = _param_of(a)
             if p is not None and id(p) in self.names:
                 self.used.setdefault(self.names[id(p)], tuple(p.shape))
