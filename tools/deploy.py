@@ -13,14 +13,14 @@ unpruned one in every backend, interleaved, and writes ``DIR/model.onnx``
 and ``DIR/deploy.json`` (shapes, opset, the equality figures, latency per
 backend, FLOPs and params kept). See docs/deploy.md.
 """
-import argparse
 import os.path as osp
 import sys
 
+import mmrazor_ext  # noqa: F401  first: quiets known-harmless warnings
 import torch
 
 from mmrazor_ext.apis import build_for_inference, load_config
-from mmrazor_ext.apis.cli import exit_on_user_error
+from mmrazor_ext.apis.cli import ToolParser, exit_on_user_error
 from mmrazor_ext.apis.model_loading import with_subnet
 from mmrazor_ext.deploy import (EXPORTERS, TOLERANCE, check_backends,
                                 compare_outputs, export_onnx, make_runner)
@@ -35,7 +35,8 @@ from mmrazor_ext.utils import UserInputError, check_checkpoint, write_json
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolParser(prog='deploy.py',
+                        description=__doc__.splitlines()[0])
     parser.add_argument('config', help='the config the checkpoint was '
                         'trained / pruned with')
     parser.add_argument('checkpoint', help='training checkpoint or model '

@@ -1,7 +1,6 @@
 """What ``tools/deploy.py`` needs besides export and runtimes: the
 unpruned baseline of an algorithm, the check batch (val images or random
 ones), FLOPs / params kept, and the ``deploy.json`` it writes."""
-import copy
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -82,12 +81,10 @@ def count_model(model: nn.Module, shape: Sequence[int],
     """FLOPs (multiply-accumulates per image) and params of the inference
     forward, by the Pruner's counter; with ``unpruned``, also its counts
     and the fractions kept."""
-    def count(m):
+    def count(m):  # the one counter, on the inference forward
         from ..pruners import ChannelPruner
-        pruner = ChannelPruner(input_shape=tuple(shape),
-                               forward_fn=predict_forward)
-        pruner.prepare_from_supernet(copy.deepcopy(m))
-        return pruner.flops_params({})
+        return ChannelPruner(input_shape=tuple(shape),
+                             forward_fn=predict_forward).count(m)
 
     flops, params = count(model)
     out = dict(flops=dict(deployed=flops), params=dict(deployed=params))

@@ -172,14 +172,18 @@ def compare_latency(stats: Dict[str, dict], load: Optional[dict] = None,
 def latency_rows(stats: Dict[str, Dict[str, dict]], load: Optional[dict],
                  base: str = 'unpruned', other: str = 'exported') -> dict:
     """:func:`compare_latency` of ``base`` and ``other`` per batch size of
-    ``stats`` (:func:`time_runners`'s output); the other models timed
-    (a BN-folded ``deploy`` model) add their median and quartiles."""
+    ``stats`` (:func:`time_runners`'s output); each other model timed (a
+    BN-folded ``deploy`` model) adds its median and quartiles, and its
+    comparison with ``other`` (``deploy_speedup``, ``deploy_caveat``)."""
     rows = {}
     for batch, s in stats.items():
         row = compare_latency(s, load, base, other)
         for name, t in s.items():
             if name not in (base, other):
+                vs = compare_latency(s, load, base=other, other=name)
                 row[name] = t['median']
                 row['iqr'][name] = [t['q1'], t['q3']]
+                row.update({f'{name}_speedup': vs['speedup'],
+                            f'{name}_caveat': vs['caveat']})
         rows[batch] = row
     return rows

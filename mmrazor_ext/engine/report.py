@@ -30,12 +30,18 @@ def _ms(row, name):
     return f'{row[name]:.2f}{spread}'
 
 
+def _caveat(why):
+    return f' unreliable: {why}' if why else ''
+
+
 def format_table(report: dict) -> str:
     """The report as a plain-text table: accuracy per stage (the first two
     metrics of its records: top-1 / top-5, or mIoU / aAcc), FLOPs,
     parameters, CPU latency eager and in each runtime (ORT: ONNX
     Runtime) per batch size (median [first-third quartile], and why a
-    comparison is unreliable when it is), the threads they ran on."""
+    comparison is unreliable when it is) of the unpruned and exported
+    models, eager also of the exported model against its BN-folded
+    deploy model, and the threads they ran on."""
     acc = report['accuracy']
     stages = [(k, label) for k, label in
               report.get('stages', DEFAULT_STAGES) if k in acc]
@@ -62,8 +68,15 @@ def format_table(report: dict) -> str:
                          _ms(ms, 'unpruned'),
                          f'-> {_ms(ms, "exported")} '
                          f'(x{ms["speedup"]:.2f})' +
-                         (f' unreliable: {ms["caveat"]}'
-                          if ms.get('caveat') else '')))
+                         _caveat(ms.get('caveat'))))
+        for batch, ms in table.items():
+            if label == 'eager' and 'deploy_speedup' in ms:
+                # exported vs BN folded, same runs (ORT folds BN itself)
+                rows.append((f'  BN folded {batch} (ms)',
+                             _ms(ms, 'exported'),
+                             f'-> {_ms(ms, "deploy")} '
+                             f'(x{ms["deploy_speedup"]:.2f})' +
+                             _caveat(ms.get('deploy_caveat'))))
     if threads is not None and len(rows) > len(stages) + 3:
         load = report.get('latency_load') or {}
         rows.append(('latency threads', str(threads), _load(load)))

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from ...compat.private_apis import input_metadata
-from ..handlers.layer_record import Traced
+from .channel_positions import channel_positions
 
 MAX_DEPTH = 6  # single-input ops walked from the op back to the parameter
 
@@ -68,11 +68,10 @@ def channel_dim(param: Tensor, g1: Tensor, g2: Tensor,
                 out_len: int) -> Optional[int]:
     """The dim of ``param`` whose entries reach output channel positions
     ``0..out_len-1`` one to one and in order; None if no dim does."""
-    from .channel_mapper import _positions  # avoid an import cycle
     for k in range(param.dim()):
         if param.shape[k] != out_len:
             continue
-        pos = _positions(Traced(k, torch.arange(out_len)), g1, g2, out_len)
+        pos = channel_positions(k, out_len, g1, g2, out_len)
         if pos is not None and pos.shape[1] == 1 and bool(
                 (pos.view(-1) == torch.arange(out_len)).all()):
             return k
