@@ -86,12 +86,14 @@ def onnxruntime_runner(path: str, threads: int = 1) -> Runner:
 
 def openvino_runner(path: str, threads: int = 1) -> Runner:
     """An OpenVINO CPU model compiled for ``threads`` inference threads,
-    latency hint (one request at a time)."""
+    latency hint (one request at a time), float32 (on CPUs with bf16 /
+    fp16 units OpenVINO would lower the precision by default)."""
     import openvino as ov
     core = ov.Core()
     compiled = core.compile_model(path, 'CPU', {
         'INFERENCE_NUM_THREADS': int(threads),
-        'PERFORMANCE_HINT': 'LATENCY'})
+        'PERFORMANCE_HINT': 'LATENCY',
+        'INFERENCE_PRECISION_HINT': 'f32'})
     request = compiled.create_infer_request()
 
     def run(x):
