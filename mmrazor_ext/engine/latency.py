@@ -79,12 +79,14 @@ def runtime_latency(models: Dict[str, nn.Module], input_shape: Sequence[int],
                     batch_sizes=(1, ), backends=('torch', 'onnxruntime'),
                     threads: Optional[int] = None, min_time: float = 0.5,
                     min_repeats: int = 5, onnx_dir: Optional[str] = None,
-                    exporter: str = 'auto') -> dict:
+                    exporter: str = 'auto',
+                    onnx_models: Optional[Sequence[str]] = None) -> dict:
     """Latency of each model in each backend, all interleaved.
 
-    Each model is exported to ONNX once (into ``onnx_dir``, else a
-    temporary folder) for the ONNX backends; every backend runs on
-    ``threads`` threads (None: PyTorch's current count).
+    Each model (of ``onnx_models``; None: all) is exported to ONNX once
+    (into ``onnx_dir``, else a temporary folder) for the ONNX backends;
+    every backend runs on ``threads`` threads (None: PyTorch's current
+    count).
 
     Returns:
         ``dict(threads=n, backends={backend: {'batch_B': {name:
@@ -99,17 +101,20 @@ def runtime_latency(models: Dict[str, nn.Module], input_shape: Sequence[int],
         onnx, runners = {}, {}
         for name, model in models.items():
             path = os.path.join(folder, f'{name}.onnx')
-            if any(b != 'torch' for b in backends):
+            mine = [b for b in backends if b == 'torch' or
+                    onnx_models is None or name in onnx_models]
+            if any(b != 'torch' for b in mine):
                 onnx[name] = export_onnx(model, input_shape, path, exporter)
                 if onnx_dir:
                     onnx[name]['path'] = path
-            for backend in backends:
+            for backend in mine:
                 runners[backend, name] = make_runner(backend, model, path,
                                                      threads)
         with torch_threads(threads):
             stats = time_runners(runners, input_shape, batch_sizes,
                                  min_time, min_repeats)
-    out = {b: {batch: {name: s[b, name] for name in models}
+    out = {b: {batch: {name: s[b, name] for name in models
+                       if (b, name) in s}
                for batch, s in stats.items()} for b in backends}
     return dict(threads=threads, backends=out, onnx=onnx)
 

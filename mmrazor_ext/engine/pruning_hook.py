@@ -192,7 +192,9 @@ class PruningHook(Hook):
             backends = installed_onnx_backends()
         kwargs = dict(batch_sizes=self.latency_batch_sizes,
                       threads=self.latency_threads,
-                      min_time=self.latency_time)
+                      min_time=self.latency_time,
+                      # ONNX Runtime folds BN itself: deploy == exported
+                      onnx_models=('unpruned', 'exported'))
         try:
             return runtime_latency(models, input_shape,
                                    backends=['torch', *backends], **kwargs)
