@@ -9,8 +9,8 @@ from mmcls.models import build_classifier
 
 import mmrazor_ext  # noqa: F401
 from mmrazor_ext.pruners import ChannelPruner
-from mmrazor_ext.pruners.sampling.width_rounding import (DEFAULT_DIVISOR, next_width,
-                                                round_width)
+from mmrazor_ext.pruners.sampling.width_rounding import (
+    DEFAULT_DIVISOR, next_width, round_width)
 
 
 @pytest.mark.parametrize('n,k,divisor,min_channels,expected', [
