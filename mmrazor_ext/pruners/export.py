@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from .handlers import LayerRecord, handler_of
-from .handlers.layer_record import pruned_sides
+from .handlers.layer_record import kept, pruned_sides
 from .masks import detach_masks
 from .width_attrs import fix_width_attrs_
 
@@ -77,3 +77,21 @@ def slice_tensor(t: Tensor, slices) -> Tensor:
         if k is not None:
             t = t.index_select(dim, k.to(t.device))
     return t
+
+
+def channel_cfg(layers: Dict[str, LayerRecord], keep: Tensor
+                ) -> Dict[str, dict]:
+    """``{layer: {in_channels, out_channels, raw_in_channels,
+    raw_out_channels}}``: the widths export gives each layer (mmrazor's
+    ``channel_cfg``; the input side of consumers only)."""
+    cfg = {}
+    for name, rec in layers.items():
+        d = {}
+        for side, pos, n in (('in', rec.in_pos, rec.in_channels),
+                             ('out', rec.out_pos, rec.out_channels)):
+            if side == 'in' and not handler_of(rec).masks_input:
+                continue
+            k = int(kept(pos, keep).sum()) if pos is not None else n
+            d[f'{side}_channels'], d[f'raw_{side}_channels'] = k, n
+        cfg[name] = d
+    return cfg

@@ -151,3 +151,33 @@ def build_channel_spaces(res: TraceResult, model=None
                 sp.feature_layer = rec.name
                 break
     return spaces, layers
+
+
+def renumber_units(spaces: List[ChannelSpace], layers: Dict[str, LayerRecord],
+                   ops) -> int:
+    """Number the units of the prunable ``spaces`` ``0..n-1`` again after
+    some were made unprunable (their layers' and counted ops' positions
+    follow; the dropped units become -1); returns ``n``."""
+    old = [(sp.offset, sp.num_channels, sp.prunable) for sp in spaces]
+    end = max((o + n for o, n, _ in old), default=0)
+    table = torch.full((end + 1, ), -1, dtype=torch.long)
+    offset = 0
+    for sp, (o, n, _) in zip(spaces, old):
+        if sp.prunable:
+            table[o:o + n] = torch.arange(offset, offset + n)
+            sp.offset = offset
+            offset += n
+
+    def move(pos):
+        return torch.where(pos >= 0, table[pos.clamp(min=0)], pos)
+
+    for rec in layers.values():
+        for side in ('in_pos', 'out_pos'):
+            pos = getattr(rec, side)
+            if pos is not None:
+                setattr(rec, side, move(pos))
+    for op in ops:
+        for entry in op.dims:
+            if entry[1] is not None:
+                entry[1] = move(entry[1])
+    return offset
