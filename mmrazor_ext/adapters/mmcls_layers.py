@@ -42,12 +42,30 @@ def _swin_width(m: nn.Module) -> None:
             m.num_features[i] = int(norm.normalized_shape[0])
 
 
+def _swin_v2_stage_width(m: nn.Module) -> None:
+    # Swin V2 views each stage output with stage.out_channels (it has no
+    # num_features)
+    m.out_channels = int(m.blocks[-1].norm1.normalized_shape[-1])
+
+
+def _van_block_width(m: nn.Module) -> None:
+    # VAN reshapes each stage output with block.out_channels
+    m.out_channels = int(m.attn.proj_1.in_channels)
+
+
 def width_fixers() -> Dict[type, Callable[[nn.Module], None]]:
     """``{class: fix(module)}`` of mmcls models whose forward reads a
     pruned width from an attribute (Swin views its outputs with
-    ``num_features``), set after export from the sliced layers."""
+    ``num_features``, Swin V2 with each stage's ``out_channels``, VAN
+    with each block's ``out_channels``), set after export from the
+    sliced layers."""
     try:
-        from mmcls.models.backbones import SwinTransformer, SwinTransformerV2
+        from mmcls.models.backbones import SwinTransformer
+        from mmcls.models.backbones.swin_transformer_v2 import \
+            SwinBlockV2Sequence
+        from mmcls.models.backbones.van import VANBlock
     except ImportError:  # pragma: no cover - mmcls is a dependency
         return {}
-    return {SwinTransformer: _swin_width, SwinTransformerV2: _swin_width}
+    return {SwinTransformer: _swin_width,
+            SwinBlockV2Sequence: _swin_v2_stage_width,
+            VANBlock: _van_block_width}
