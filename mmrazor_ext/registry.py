@@ -8,3 +8,8 @@ from mmcv.utils import Registry
 
 # Channel / layer importance criteria: ``{layer: tensor} -> {layer: scores}``.
 METRICS = Registry('metric')
+
+# What the channel pruner knows about each layer kind (conv, linear, norm,
+# attention, ...): ``LayerHandler`` subclasses, one file each under
+# ``pruners/handlers/``.
+LAYER_HANDLERS = Registry('layer handler')

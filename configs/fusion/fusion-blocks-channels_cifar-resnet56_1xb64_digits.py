@@ -3,6 +3,6 @@
 # ranking), fine-tuned on the physically smaller model.
 _base_ = ['./fusion-blocks_cifar-resnet56_1xb64_digits.py']
 algorithm = dict(
-    target=dict(_delete_=True, flops=0.7),
+    budget=dict(_delete_=True, flops=0.7),
     metric=dict(type='L1Metric'),  # the channel metric
-    channels=dict(flops_target=0.3, mode='diff'))
+    channels=dict(budget=dict(flops=0.7), mode='diff'))

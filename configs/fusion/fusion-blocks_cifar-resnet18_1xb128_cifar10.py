@@ -13,7 +13,7 @@ algorithm = dict(
     pruner=dict(type='ChannelPruner', input_shape=(3, 32, 32)),
     block_metric=dict(type='CKAMetric', grid=2),
     num_batches=50,
-    target=dict(flops=0.6),
+    budget=dict(flops=0.6),
     remove_transitions=True,
     recalibrate_bn=50)
 custom_hooks = [dict(type='FusionHook', latency_batch_sizes=(1, 128))]

@@ -11,7 +11,7 @@ algorithm = dict(
     pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16)),
     block_metric=dict(type='CKAMetric'),
     num_batches=10,
-    target=dict(blocks=6),
+    budget=dict(blocks=6),
     recalibrate_bn=10)
 custom_hooks = [dict(type='FusionHook', latency_batch_sizes=(1, 32))]
 optimizer = dict(lr=1e-3)

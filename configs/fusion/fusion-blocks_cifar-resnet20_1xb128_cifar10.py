@@ -5,5 +5,5 @@ model = dict(backbone=dict(depth=20))
 algorithm = dict(
     pretrained='work_dirs/cifar-resnet20_1xb128_cifar10/latest.pth',
     architecture=dict(model=dict(backbone=dict(depth=20))),
-    target=dict(blocks=6))
+    budget=dict(blocks=6))
 runner = dict(max_epochs=30)

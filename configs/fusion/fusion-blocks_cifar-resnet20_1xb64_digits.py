@@ -15,7 +15,7 @@ algorithm = dict(
     block_metric=dict(type='CKAMetric'),  # or 'FeatureChangeMetric'
     num_batches=10,  # training batches the block metric sees
     # blocks kept; or dict(flops=0.6) / dict(latency=0.6): fractions kept
-    target=dict(blocks=6),
+    budget=dict(blocks=6),
     remove_transitions=False,  # True: downsample blocks may go too
     recalibrate_bn=10)
 custom_hooks = [dict(type='FusionHook', latency_batch_sizes=(1, 32))]

@@ -6,4 +6,4 @@ model = dict(backbone=dict(depth=56))
 algorithm = dict(
     pretrained='work_dirs/cifar-resnet56_1xb64_digits/epoch_10.pth',
     architecture=dict(model=dict(backbone=dict(depth=56))),
-    target=dict(_delete_=True, latency=0.5))
+    budget=dict(_delete_=True, latency=0.5))

@@ -2,4 +2,4 @@
 # identity shortcut scored by CKA, removed to 70% of the FLOPs.
 _base_ = ['./fusion-merge_mobilenet-v2_1xb64_digits.py']
 algorithm = dict(block_metric=dict(_delete_=True, type='CKAMetric'),
-                 merge=None, target=dict(flops=0.7))
+                 merge=None, budget=dict(flops=0.7))

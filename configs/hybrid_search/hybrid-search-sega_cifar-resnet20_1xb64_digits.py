@@ -20,7 +20,7 @@ algorithm = dict(
 searcher = dict(
     type='GeatpySearcher',
     ea_algorithm='SEGA',  # 'SEGA', 'DE' (DE/rand/1/bin) or 'NSGA2'
-    flops_budget=0.5,  # FLOPs kept, fraction of the unpruned model's
+    budget=dict(flops=0.5),  # fraction of the unpruned FLOPs kept
     keep_ratios=[round(0.1 + 0.05 * i, 2) for i in range(19)],
     population=16,
     generations=8,  # the initial population included

@@ -17,7 +17,7 @@ algorithm = dict(
 searcher = dict(
     type='GeatpySearcher',
     ea_algorithm='SEGA',
-    flops_budget=0.5,
+    budget=dict(flops=0.5),
     keep_ratios=[round(0.1 + 0.05 * i, 2) for i in range(19)],
     population=32,
     generations=20,

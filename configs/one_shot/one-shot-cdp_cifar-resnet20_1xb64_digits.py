@@ -11,7 +11,7 @@ algorithm = dict(
     metric=dict(type='CDPMetric', num_classes=10),
     num_batches=10,  # training batches the feature metric sees
     mode='diff',  # 'uniform', 'diff' (global ranking) or 'nonuni'
-    flops_target=0.5,  # fraction of FLOPs removed
+    budget=dict(flops=0.5),  # fraction of the unpruned FLOPs kept
     recalibrate_bn=10)  # BN statistics of the pruned model, 10 batches
 custom_hooks = [dict(type='OneShotHook', latency_batch_sizes=(1, 64))]
 # fine-tuning

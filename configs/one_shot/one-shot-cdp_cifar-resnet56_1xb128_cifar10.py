@@ -10,7 +10,7 @@ algorithm = dict(
     metric=dict(type='CDPMetric', num_classes=10),
     num_batches=50,
     mode='diff',
-    flops_target=0.5)
+    budget=dict(flops=0.5))
 custom_hooks = [dict(type='OneShotHook', latency_batch_sizes=(1, 128))]
 optimizer = dict(lr=0.01)
 lr_config = dict(_delete_=True, policy='CosineAnnealing', min_lr=0)

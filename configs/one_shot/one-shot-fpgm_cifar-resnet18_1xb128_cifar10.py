@@ -13,7 +13,7 @@ algorithm = dict(
     pruner=dict(type='ChannelPruner', input_shape=(3, 32, 32)),
     metric=dict(type='FPGMMetric'),
     mode='uniform',
-    flops_target=0.5)
+    budget=dict(flops=0.5))
 custom_hooks = [dict(type='OneShotHook', latency_batch_sizes=(1, 128))]
 optimizer = dict(lr=0.01)
 lr_config = dict(warmup=None)

@@ -12,7 +12,7 @@ algorithm = dict(
     pruner=dict(type='ChannelPruner', input_shape=(3, 64, 64)),
     metric='L1Metric',
     mode='diff',  # 'uniform', 'diff' (global ranking) or 'nonuni'
-    flops_target=0.5,  # fraction of FLOPs removed
+    budget=dict(flops=0.5),  # fraction of the unpruned FLOPs kept
     recalibrate_bn=10)  # BN statistics of the pruned model, 10 batches
 custom_hooks = [dict(type='OneShotHook', latency_batch_sizes=(1, 32))]
 # fine-tuning

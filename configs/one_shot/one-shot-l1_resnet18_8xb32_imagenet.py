@@ -10,7 +10,7 @@ algorithm = dict(
     pruner=dict(type='ChannelPruner', input_shape=(3, 224, 224), divisor=8),
     metric=dict(type='L1Metric'),
     mode='diff',
-    flops_target=0.3)
+    budget=dict(flops=0.7))
 custom_hooks = [dict(type='OneShotHook', latency_batch_sizes=(1, 32))]
 optimizer = dict(lr=0.01)
 lr_config = dict(_delete_=True, policy='CosineAnnealing', min_lr=0)

@@ -19,7 +19,7 @@ algorithm = dict(
     pruner=dict(type='ChannelPruner', input_shape=(3, 512, 1024), divisor=8),
     metric='L1Metric',
     mode='diff',
-    flops_target=0.5,
+    budget=dict(flops=0.5),
     recalibrate_bn=50)
 custom_hooks = [dict(type='OneShotHook', latency_batch_sizes=(1, ))]
 optimizer = dict(lr=0.001, weight_decay=5e-4)

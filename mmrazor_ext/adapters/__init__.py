@@ -5,7 +5,7 @@ adapter from what it is given (a segmentor has ``decode_head``; a
 segmentation batch holds ``gt_semantic_seg`` or a list of images; a
 segmentation data config names an mmseg dataset), classifiers otherwise,
 so callers need not know which framework they hold."""
-from . import mmcls_adapter, mmseg_adapter
+from . import mmcls_adapter, mmcls_layers, mmseg_adapter
 from .mmseg_adapter import is_segmentor
 
 
@@ -70,6 +70,19 @@ def scoped_architecture(architecture: dict) -> dict:
     return mmcls_adapter.scoped_architecture(architecture)
 
 
+def attention_layouts():
+    """``{attention class: AttentionSpec fields}`` the frameworks add to
+    the Pruner's own (torch, torchvision) attention classes."""
+    return dict(mmcls_layers.attention_layouts())
+
+
+def width_fixers():
+    """``{model class: fix(module)}``: framework models whose forward
+    reads a pruned width from an attribute, set after export."""
+    return dict(mmcls_layers.width_fixers())
+
+
 __all__ = ['trace_forward', 'predict_forward', 'inference',
            'classification_loss', 'split_batch', 'residual_blocks',
-           'build_loader', 'scoped_architecture', 'is_segmentor']
+           'build_loader', 'scoped_architecture', 'is_segmentor',
+           'attention_layouts', 'width_fixers']

@@ -2,20 +2,23 @@
 residual blocks, remove nonlinearities and merge the linear chains left),
 optionally prune channels of what is left, fine-tune, fold BN, export."""
 import copy
+import logging
 import time
 from typing import List, Optional, Sequence, Union
 
 import torch
+from mmcv.utils import print_log
 from mmrazor.models.builder import ALGORITHMS
 
 from ..engine import build_loader, cpu_latency, recalibrate_bn
 from ..fusion import (candidates, check_target, choose_blocks,
-                      drop_missing_params_, find_blocks, fusion_structure,
-                      linearize, merge_candidates, merge_model,
+                      drop_missing_params_, find_blocks, find_chains,
+                      fusion_structure, linearize, merge_model,
                       remove_blocks)
 from ..metrics import build_metric, collect_statistics
 from ..pruners.masks import detach_masks
 from ..utils import UserInputError, broadcast_object
+from ..utils.budget import check_budget, deprecated_budget, kept_from_removed
 from .base_pruning_algorithm import BasePruningAlgorithm
 
 STAGES = (('before_pruning', 'before fusion'),
@@ -33,7 +36,7 @@ class FusionAlgorithm(BasePruningAlgorithm):
     At the start of training (one step, from ``PruningHook`` /
     ``FusionHook``): residual blocks are scored by ``block_metric`` over
     ``num_batches`` training batches and the least important are replaced
-    by their shortcuts down to ``target``; the activations of the
+    by their shortcuts down to ``budget``; the activations of the
     ``merge`` least important mergeable chains are removed (DepthShrinker);
     with ``channels`` set, the Pruner then prunes the channels of the
     shallower model (blocks first, then channels). Fine-tuning runs on the
@@ -43,10 +46,11 @@ class FusionAlgorithm(BasePruningAlgorithm):
     Args:
         block_metric (str | dict): A ``'block_feature'`` metric (higher =
             more important), e.g. ``'CKAMetric'``, ``'FeatureChangeMetric'``.
-        target (dict, optional): ``dict(blocks=K)`` (residual blocks kept),
-            ``dict(flops=f)`` (fraction of the unpruned FLOPs kept) or
-            ``dict(latency=f)`` (fraction of the measured batch-1 CPU
-            latency kept). None: no block is removed.
+        budget (dict, optional): What the blocks removed leave:
+            ``dict(blocks=K)`` (residual blocks kept), ``dict(flops=f)``
+            (fraction of the unpruned FLOPs kept) or ``dict(latency=f)``
+            (fraction of the measured batch-1 CPU latency kept). None: no
+            block is removed. (Was ``target``, deprecated: same meaning.)
         blocks (list[str], optional): Remove exactly these blocks instead.
         remove_transitions (bool): Blocks that change shape may be replaced
             by their downsample branch.
@@ -55,9 +59,10 @@ class FusionAlgorithm(BasePruningAlgorithm):
             ``'all'``; only chains whose merged conv has no more FLOPs than
             the chain are candidates.
         channels (dict, optional): Channel pruning after the blocks:
-            ``dict(flops_target=r, mode='diff')`` removes ``r`` of the
-            remaining FLOPs, ranked by ``metric``.
-        latency_time (float): Seconds per timing for a latency target.
+            ``dict(budget=dict(flops=f), mode='diff')`` keeps ``f`` of the
+            FLOPs the blocks step left, ranked by ``metric``. (Was
+            ``dict(flops_target=1 - f)``, FLOPs removed, deprecated.)
+        latency_time (float): Seconds per timing for a latency budget.
         **kwargs: :class:`BasePruningAlgorithm`'s arguments.
     """
 
@@ -66,13 +71,18 @@ class FusionAlgorithm(BasePruningAlgorithm):
 
     def __init__(self, architecture, pruner,
                  block_metric: Union[str, dict] = 'CKAMetric',
-                 target: Optional[dict] = None,
+                 budget: Optional[dict] = None,
                  blocks: Optional[Sequence[str]] = None,
                  remove_transitions: bool = False,
                  merge: Optional[int] = None,
                  channels: Optional[dict] = None,
-                 latency_time: float = 0.3, **kwargs):
-        self.block_metric, self.target = block_metric, target
+                 latency_time: float = 0.3, target: Optional[dict] = None,
+                 **kwargs):
+        if target is not None:  # deprecated name, same meaning
+            budget = deprecated_budget('Fusion', f'target={target!r}',
+                                       target, budget)
+        channels = _renamed_channel_budget(channels)
+        self.block_metric, self.budget = block_metric, budget
         self.remove_names = list(blocks) if blocks is not None else None
         self.remove_transitions = remove_transitions
         self.merge, self.channels = merge, channels
@@ -101,18 +111,22 @@ class FusionAlgorithm(BasePruningAlgorithm):
             raise UserInputError(
                 f'Fusion block_metric {type(metric).__name__} scores '
                 f"{metric.input_kind!r}, not 'block_feature'")
-        if self.target is None and self.remove_names is None and \
+        if self.budget is None and self.remove_names is None and \
                 not self.merge and self.channels is None:
-            raise UserInputError('Fusion has nothing to do: set target, '
+            raise UserInputError('Fusion has nothing to do: set budget, '
                                  'blocks, merge or channels')
-        model, shape = self.architecture.model, self.pruner.input_shape
-        wants_blocks = self.target is not None or self.remove_names
-        self.blocks = find_blocks(model, shape) if wants_blocks else \
-            self._blocks_or_none(model, shape)
-        if self.target is not None and self.remove_names is not None:
-            raise UserInputError('Fusion: give target or blocks, not both')
-        if self.target is not None:
-            check_target(self.target, self.blocks, self.remove_transitions)
+        if self.budget is not None:
+            self.budget = check_budget(
+                self.budget, 'Fusion budget', kinds=('flops', 'latency'),
+                counts=('blocks', ), one=True)
+        model, graph = self.architecture.model, self.pruner.graph
+        wants_blocks = self.budget is not None or self.remove_names
+        self.blocks = find_blocks(graph, type(model).__name__) \
+            if wants_blocks else self._blocks_or_none(graph)
+        if self.budget is not None and self.remove_names is not None:
+            raise UserInputError('Fusion: give budget or blocks, not both')
+        if self.budget is not None:
+            check_target(self.budget, self.blocks, self.remove_transitions)
             self._check_block_metric(metric)
         if self.remove_names is not None:
             known = {b.name for b in self.blocks}
@@ -121,9 +135,13 @@ class FusionAlgorithm(BasePruningAlgorithm):
                 raise UserInputError(
                     f'Fusion blocks: {bad[0]!r} is not a removable residual '
                     f'block of the model (blocks: {", ".join(sorted(known))})')
-        self.chains = merge_candidates(model, shape)
+        self.chains = find_chains(graph, model)
         if self.merge == 'all':
             self.merge = len(self.chains)
+            if not self.chains:
+                print_log("Fusion merge='all': the model has no chain whose "
+                          'merge is not slower; nothing will be merged',
+                          logger='mmcls', level=logging.WARNING)
         if self.merge is not None and (not isinstance(self.merge, int) or
                                        not 0 <= self.merge <= len(
                                            self.chains)):
@@ -131,15 +149,23 @@ class FusionAlgorithm(BasePruningAlgorithm):
                 f'Fusion merge={self.merge!r}: the model has '
                 f'{len(self.chains)} chains whose merge is not slower '
                 "(merge must be 'all' or an int in that range)")
-        if self.data is None and (self.target is not None or self.merge):
+        if self.data is None and (self.budget is not None or self.merge):
             raise UserInputError('Fusion scores blocks from features: it '
                                  'needs data=dict(train=...)')
         if self.channels is not None:
-            if not isinstance(self.channels, dict) or not 0 < float(
-                    self.channels.get('flops_target', 0)) < 1:
+            if not isinstance(self.channels, dict) or \
+                    'budget' not in self.channels:
                 raise UserInputError(
                     f'Fusion channels={self.channels!r}: give '
-                    'dict(flops_target=r) with r in (0, 1)')
+                    "dict(budget=dict(flops=f), mode='diff'), f the "
+                    'fraction of FLOPs kept')
+            self.channels = dict(self.channels, budget=check_budget(
+                self.channels['budget'], 'Fusion channels budget',
+                base='the model after the blocks step'))
+            if self.channels['budget']['flops'] == 1:
+                raise UserInputError(
+                    'Fusion channels budget flops=1 prunes nothing: give '
+                    'a fraction of FLOPs kept below 1, or no channels')
 
     def _check_block_metric(self, metric):
         """The block metric can score every candidate block's shapes."""
@@ -154,9 +180,9 @@ class FusionAlgorithm(BasePruningAlgorithm):
                     'remove_transitions=False') from e
 
     @staticmethod
-    def _blocks_or_none(model, shape):
+    def _blocks_or_none(graph):
         try:
-            return find_blocks(model, shape)
+            return find_blocks(graph)
         except UserInputError:
             return []
 
@@ -165,7 +191,7 @@ class FusionAlgorithm(BasePruningAlgorithm):
 
     def report_fields(self):
         return dict(metric=self.metric, block_metric=self.block_metric,
-                    target=self.target, merge=self.merge,
+                    budget=self.budget, merge=self.merge,
                     channels=self.channels,
                     removed_blocks=self.removed_names(),
                     merged_chains=self.linear_names(),
@@ -198,7 +224,7 @@ class FusionAlgorithm(BasePruningAlgorithm):
     def choose_removed(self, scores: dict) -> List[str]:
         if self.remove_names is not None:
             return list(self.remove_names)
-        if self.target is None:
+        if self.budget is None:
             return []
         model, shape = self.architecture.model, self.pruner.input_shape
 
@@ -208,7 +234,7 @@ class FusionAlgorithm(BasePruningAlgorithm):
                              self.latency_time)['batch_1']
             return ms['small']['median'] / ms['full']['median']
 
-        return choose_blocks(self.blocks, scores, self.target,
+        return choose_blocks(self.blocks, scores, self.budget,
                              self.remove_transitions, self.full_flops,
                              latency_fraction)
 
@@ -217,7 +243,7 @@ class FusionAlgorithm(BasePruningAlgorithm):
         evaluating = self.do_evaluate and self.data is not None
         before = self.evaluate_val() if evaluating else None
         self.record['before_pruning'] = before
-        needs_scores = self.target is not None and self.remove_names is None
+        needs_scores = self.budget is not None and self.remove_names is None
         n = len(candidates(self.blocks, self.remove_transitions))
         name = self.block_metric.get('type') if isinstance(
             self.block_metric, dict) else self.block_metric
@@ -252,7 +278,8 @@ class FusionAlgorithm(BasePruningAlgorithm):
                             self._train_loader(), self.recalibrate_bn)
                 if evaluating:
                     self.record['after_recalibration'] = self.evaluate_val()
-        flops, params = self.pruner.flops_params()
+        # the model as it will be exported (merged), by the report's counter
+        flops, params = self.pruner.count(self.export_model())
         entry.update(flops=flops, params=params,
                      seconds=round(time.time() - t0, 2))
         self.record['steps'].insert(0, entry)
@@ -261,9 +288,10 @@ class FusionAlgorithm(BasePruningAlgorithm):
                  f'unpruned model ({entry["seconds"]} s)')
 
     def choose_subnet(self, step, scores):
-        ch = self.channels
+        ch = self.channels  # the pruner takes FLOPs removed
+        removed = round(1 - ch['budget']['flops'], 12)
         return self.pruner.sample_subnet_flops(
-            ch['flops_target'], scores, mode=ch.get('mode', 'diff'))
+            removed, scores, mode=ch.get('mode', 'diff'))
 
     # ------------------------------------------------ structure
     def apply_fusion(self, removed, linear, optimizer=None) -> None:
@@ -313,3 +341,18 @@ class FusionAlgorithm(BasePruningAlgorithm):
                 [b.name for b, r in zip(self.blocks, removed) if r],
                 [c.name for c, r in zip(self.chains, linear) if r])
         super().load_structure(state_dict)
+
+
+def _renamed_channel_budget(channels):
+    """``channels`` with a deprecated ``flops_target`` (FLOPs removed)
+    turned into ``budget=dict(flops=...)`` (FLOPs kept), with a warning."""
+    if not isinstance(channels, dict) or 'flops_target' not in channels:
+        return channels
+    channels = dict(channels)
+    old = channels.pop('flops_target')
+    new = dict(flops=kept_from_removed('Fusion channels', 'flops_target',
+                                       old))
+    channels['budget'] = deprecated_budget(
+        'Fusion', f'channels.flops_target={old!r} (FLOPs removed)', new,
+        channels.get('budget'), new_key='channels.budget')
+    return channels

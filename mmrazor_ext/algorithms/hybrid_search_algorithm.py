@@ -77,7 +77,10 @@ class HybridSearchAlgorithm(BasePruningAlgorithm):
         s, best = self.search['settings'], self.search['best']
         return dict(metric=s.get('metric'), search_json=self.search_json,
                     ea_algorithm=s.get('ea_algorithm'),
-                    flops_budget=s.get('flops_budget'), seed=s.get('seed'),
+                    budget=s.get('budget') or (  # JSONs of 0.1.0
+                        dict(flops=s['flops_budget'])
+                        if 'flops_budget' in s else None),
+                    seed=s.get('seed'),
                     search_split=self.search.get('split'),
                     search_flops_ratio=best.get('flops_ratio'),
                     keep_ratios=best.get('keep_ratios'),

@@ -6,6 +6,7 @@ from mmrazor.models.builder import ALGORITHMS
 
 from ..pruners.sampling.subnets import check_ratio
 from ..utils import UserInputError
+from ..utils.budget import check_budget, deprecated_budget, kept_from_removed
 from .base_pruning_algorithm import BasePruningAlgorithm
 
 MODES = ('uniform', 'diff', 'nonuni')
@@ -17,7 +18,8 @@ class OneShotAlgorithm(BasePruningAlgorithm):
     by an importance metric, then fine-tune it.
 
     Step ``k`` (0-based) runs at the start of epoch ``k * step_interval``
-    and removes ``(k + 1) / num_steps`` of the budget; after the last step
+    and removes ``(k + 1) / num_steps`` of what the budget removes; after
+    the last step
     fine-tuning runs on the physically pruned model (see
     :class:`BasePruningAlgorithm` for everything shared: ``pretrained``,
     ``metric``, ``data``, ``recalibrate_bn``, ``finetune``, ``subnet``...).
@@ -25,10 +27,14 @@ class OneShotAlgorithm(BasePruningAlgorithm):
     Args:
         mode (str): ``'uniform'`` (same ratio in every space), ``'diff'``
             (one global ranking) or ``'nonuni'`` (``ratios`` per space).
-        flops_target (float, optional): Fraction of FLOPs to remove
-            (uniform / diff).
+        budget (dict, optional): ``dict(flops=f)``: keep at most ``f`` of
+            the unpruned FLOPs (uniform / diff; see
+            :mod:`mmrazor_ext.utils.budget`).
         ratio (float, optional): Fraction of channels to remove
-            (uniform / diff), if no ``flops_target``.
+            (uniform / diff), if no ``budget``.
+        flops_target (float, optional): Deprecated (fraction of FLOPs
+            removed): ``flops_target=r`` is ``budget=dict(flops=1 - r)``,
+            with a warning.
         ratios (list | dict, optional): Per-space fractions removed
             (nonuni): one per prunable space, or ``{space: ratio}``.
         num_steps (int): Prune in this many steps.
@@ -39,12 +45,18 @@ class OneShotAlgorithm(BasePruningAlgorithm):
     NAME = 'OneShot'
 
     def __init__(self, architecture, pruner, mode: str = 'diff',
-                 flops_target: Optional[float] = None,
+                 budget: Optional[dict] = None,
                  ratio: Optional[float] = None,
                  ratios: Optional[Union[Sequence[float], Dict]] = None,
-                 num_steps: int = 1, step_interval: int = 1, **kwargs):
+                 num_steps: int = 1, step_interval: int = 1,
+                 flops_target: Optional[float] = None, **kwargs):
+        if flops_target is not None:  # deprecated: FLOPs removed
+            budget = deprecated_budget(
+                'OneShot', f'flops_target={flops_target!r} (FLOPs removed)',
+                dict(flops=kept_from_removed('OneShot', 'flops_target',
+                                             flops_target)), budget)
         # read by check_settings(), which the base constructor calls
-        self.mode, self.flops_target = mode, flops_target
+        self.mode, self.budget = mode, budget
         self.ratio, self.ratios = ratio, ratios
         self._num_steps, self.step_interval = int(num_steps), step_interval
         super().__init__(architecture, pruner, **kwargs)
@@ -54,7 +66,7 @@ class OneShotAlgorithm(BasePruningAlgorithm):
 
     def report_fields(self):
         return dict(metric=self.metric, mode=self.mode,
-                    flops_target=self.flops_target, ratio=self.ratio)
+                    budget=self.budget, ratio=self.ratio)
 
     def check_settings(self):
         super().check_settings()
@@ -67,25 +79,25 @@ class OneShotAlgorithm(BasePruningAlgorithm):
         if self.mode == 'nonuni':
             if self.ratios is None:
                 raise UserInputError("OneShot mode 'nonuni' needs ratios")
-        elif (self.flops_target is None) == (self.ratio is None):
+        elif (self.budget is None) == (self.ratio is None):
             raise UserInputError(f'OneShot mode {self.mode!r} needs exactly '
-                                 'one of flops_target and ratio')
+                                 'one of budget and ratio')
+        if self.budget is not None:
+            self.budget = check_budget(self.budget, 'OneShot budget')
         try:
-            if self.flops_target is not None:
-                check_ratio(self.flops_target, 'flops_target')
             if self.ratio is not None:
                 check_ratio(self.ratio, 'ratio')
         except (TypeError, ValueError) as e:
             raise UserInputError(f'OneShot {e}') from e
-        if self.flops_target is not None:
+        if self.budget is not None:
             floor = self.pruner.sample_subnet_uniform(0.999)
-            most = 1 - self.pruner.flops_params(floor)[0] / self.full_flops
-            if self.flops_target > most:
+            least = self.pruner.flops_params(floor)[0] / self.full_flops
+            if self.budget['flops'] < least:
                 raise UserInputError(
-                    f'flops_target={self.flops_target} cannot be reached: '
-                    f'keeping min_channels={self.pruner.min_channels} in '
-                    f'every prunable space removes at most {most:.1%} of '
-                    'the FLOPs')
+                    f'OneShot budget flops={self.budget["flops"]} cannot be '
+                    f'reached: keeping min_channels='
+                    f'{self.pruner.min_channels} in every prunable space '
+                    f'keeps at least {least:.1%} of the FLOPs')
         if self.mode == 'nonuni':
             try:  # names and values, without scores
                 self.pruner.sample_subnet_nonuni(self.ratios)
@@ -101,8 +113,9 @@ class OneShotAlgorithm(BasePruningAlgorithm):
                       if isinstance(ratios, dict) else
                       [r * frac for r in ratios])
             return pruner.sample_subnet_nonuni(ratios, scores)
-        if self.flops_target is not None:
-            return pruner.sample_subnet_flops(self.flops_target * frac,
-                                              scores, mode=self.mode)
+        if self.budget is not None:  # the pruner takes FLOPs removed
+            removed = round(1 - self.budget['flops'], 12)
+            return pruner.sample_subnet_flops(removed * frac, scores,
+                                              mode=self.mode)
         sample = getattr(pruner, f'sample_subnet_{self.mode}')
         return sample(self.ratio * frac, scores)

@@ -7,6 +7,7 @@ import torch
 
 from ..compat.private_apis import non_persistent_buffer_names
 from ..engine import move_optimizer_
+from ..fusion import fold_bn
 from ..pruners import slice_tensor
 
 
@@ -55,6 +56,12 @@ class PrunedStructureMixin:
         if self.is_exported:
             return copy.deepcopy(self.architecture.model).cpu()
         return self.pruner.export().cpu()
+
+    def deploy_model(self, exported: torch.nn.Module):
+        """``(deploy model, folded pairs)``: ``exported`` with every
+        BatchNorm that directly follows a conv / linear folded into it (the
+        hook saves and times it beside the exported model)."""
+        return fold_bn(exported, self.pruner.input_shape)
 
     def saved_structure(self, state_dict):
         """``(pruned_keep, pruned_exported)`` of this algorithm's (top

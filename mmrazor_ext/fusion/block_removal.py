@@ -1,15 +1,15 @@
 """Drop residual blocks: each becomes its shortcut (identity, or its
 downsample branch followed by the block's output activation), so stage
 transitions keep their shape. Which blocks go is decided from importance
-scores and a target: blocks kept, a FLOPs fraction or a measured CPU
+scores and a budget: blocks kept, a FLOPs fraction or a measured CPU
 latency fraction."""
 import copy
 from typing import Callable, Dict, List, Optional, Sequence
 
 from torch import nn
 
+from ..pruners.graph.blocks import BlockInfo
 from ..utils import UserInputError
-from .block_graph import BlockInfo
 from .module_paths import set_submodule
 
 TARGETS = ('blocks', 'flops', 'latency')
@@ -19,7 +19,7 @@ class ShortcutBlock(nn.Module):
     """What is left of a removed transition block: ``act(shortcut(x))``.
 
     Args:
-        shortcut: The block's downsample branch.
+        shortcut: The block's shortcut branch (e.g. its downsample).
         act: The block's output activation.
     """
 
@@ -39,30 +39,30 @@ def candidates(blocks: Sequence[BlockInfo],
 
 def check_target(target: dict, blocks: Sequence[BlockInfo],
                  remove_transitions: bool) -> None:
-    """One-line :class:`UserInputError` for a target that cannot be met;
+    """One-line :class:`UserInputError` for a budget that cannot be met;
     cheap (no data, no timing)."""
     if not isinstance(target, dict) or len(target) != 1 or \
             next(iter(target)) not in TARGETS:
-        raise UserInputError(f'Fusion target={target!r}: give exactly one '
+        raise UserInputError(f'Fusion budget={target!r}: give exactly one '
                              f'of {TARGETS}, e.g. dict(blocks=6)')
     (key, value), = target.items()
     total, free = len(blocks), len(candidates(blocks, remove_transitions))
     if key == 'blocks':
         if not isinstance(value, int) or value < 0:
-            raise UserInputError(f'Fusion target blocks={value!r} must be '
+            raise UserInputError(f'Fusion budget blocks={value!r} must be '
                                  'an int >= 0 (residual blocks kept)')
         if value > total:
             raise UserInputError(
-                f'Fusion target blocks={value} is deeper than the model '
+                f'Fusion budget blocks={value} is deeper than the model '
                 f'({total} removable residual blocks)')
         if value < total - free:
             raise UserInputError(
-                f'Fusion target blocks={value} is too shallow to keep the '
+                f'Fusion budget blocks={value} is too shallow to keep the '
                 f'stage transitions ({total - free} transition blocks stay; '
                 'set remove_transitions=True to replace them by their '
                 'downsample branch)')
     elif not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise UserInputError(f'Fusion target {key}={value!r} must be a '
+        raise UserInputError(f'Fusion budget {key}={value!r} must be a '
                              'fraction of the unpruned model in (0, 1]')
     if not free:
         raise UserInputError('the model has no removable residual block '
@@ -84,7 +84,7 @@ def choose_blocks(blocks: Sequence[BlockInfo], scores: Dict[str, float],
                   total_flops: Optional[int] = None,
                   latency_fraction: Optional[Callable[[List[str]], float]]
                   = None) -> List[str]:
-    """The blocks to remove, least important first, for ``target``.
+    """The blocks to remove, least important first, for budget ``target``.
 
     Args:
         blocks: :func:`find_blocks` of the model.
@@ -142,11 +142,12 @@ def remove_blocks(model: nn.Module, blocks: Sequence[BlockInfo],
     if not inplace:
         model = copy.deepcopy(model)
     for n in names:
-        block = model.get_submodule(n)
         info = by_name[n]
         if info.shortcut is None:
             new = nn.Identity()
-        else:
-            new = ShortcutBlock(block.downsample, block.relu)
+        else:  # the block's own modules, found on the graph
+            act = model.get_submodule(info.act) if info.act else \
+                nn.Identity()
+            new = ShortcutBlock(model.get_submodule(info.shortcut), act)
         set_submodule(model, n, new)
     return model

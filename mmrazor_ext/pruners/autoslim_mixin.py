@@ -10,6 +10,8 @@ from mmrazor.models.pruners.utils import SwitchableBatchNorm2d
 from torch import nn
 
 from .export import prune_model_
+from .handlers import handler_of
+from .handlers.layer_record import kept
 from .masks import detach_masks
 
 
@@ -51,13 +53,12 @@ class AutoSlimMixin:
     def export_subnet(self):
         """``{layer: {in_channels, out_channels, raw_*}}`` of the current
         subnet, mmrazor's ``channel_cfg``."""
-        from .masks import kept
         cfg = {}
         for name, rec in self.layers.items():
             d = {}
             for side, pos, n in (('in', rec.in_pos, rec.in_channels),
                                  ('out', rec.out_pos, rec.out_channels)):
-                if rec.kind not in ('conv', 'linear') and side == 'in':
+                if side == 'in' and not handler_of(rec).masks_input:
                     continue
                 k = int(kept(pos, self.keep).sum()) if pos is not None else n
                 d[f'{side}_channels'], d[f'raw_{side}_channels'] = k, n

@@ -11,10 +11,13 @@ from torch import Tensor, nn
 from ..metrics import build_metric
 from . import scoring
 from .autoslim_mixin import AutoSlimMixin
-from .export import export_pruned_model, parameter_slices
-from .flops import count_flops_params
+from .export import parameter_slices
+from .export_check import check_export_mode
+from .export_check_mixin import ExportCheckMixin
+from .flops import count_flops_params, count_graph
 from .graph.channel_space import ChannelSpace, build_channel_spaces
-from .graph.graph_tracer import GraphTracer
+from .graph.graph_tracer import GraphTracer, trace_graph
+from .graph.model_graph import ModelGraph
 from .graph.op_counter import resolve_positions
 from .graph.trace_input import resolve_callable
 from .masks import attach_masks, set_masks
@@ -29,7 +32,8 @@ Subnet = Dict[str, List[int]]
 
 
 @PRUNERS.register_module()
-class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
+class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
+                    BaseModule):
     """Channel pruner driven by importance scores.
 
     A ``ratio`` is the fraction of a space's channels REMOVED (0.3 keeps
@@ -74,6 +78,14 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
             ``(2, *input_shape)`` batch: a tensor ``(N, C, ...)`` or a
             callable / import path returning one. FLOPs are per sample
             of it.
+        export_check: what :meth:`export` does when the exported model
+            fails on the trace input or differs from the masked model
+            (relative 1e-4): ``'keep_whole'`` (default) keeps the channel
+            spaces involved whole, with a warning naming each and the
+            reason, and exports again; ``'strict'`` raises one line;
+            ``'off'`` skips the check. Preparing exports a trial subnet
+            once the same way, so such spaces are unprunable from the
+            start (see ``export_check.py``).
 
     Examples:
         >>> pruner = build_pruner(dict(type='ChannelPruner',
@@ -94,8 +106,10 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
                  score_members: str = 'producers',
                  score_reduce: str = 'mean', score_norm: str = 'member_max',
                  min_keep_fraction: float = 0.0, diff_norm: str = 'auto',
-                 forward_fn=None, example_input=None):
+                 forward_fn=None, example_input=None,
+                 export_check: str = 'keep_whole'):
         super().__init__(init_cfg)
+        self.export_check = check_export_mode(export_check)
         self.forward_fn = resolve_callable(forward_fn, 'forward_fn')
         self.example_input = example_input if isinstance(
             example_input, Tensor) else resolve_callable(
@@ -151,6 +165,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
                           example_input=self.example_input).trace(model)
         spaces, layers = build_channel_spaces(res, model)
         resolve_positions(res.ops, res.union, layers)
+        self.graph = res.graph
         self.counted_ops, self.used_params = res.ops, res.used_params
         self.trace_batch = res.batch
         for sp in spaces:
@@ -164,6 +179,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
         self.trace_warnings = res.warnings
         self.keep = torch.ones(self.num_units, dtype=torch.bool)
         set_masks(model, layers, self.keep)
+        self._start_export_check(res.input)
 
     def _renumber(self, spaces, layers):
         """Drop units of spaces made unprunable after grouping."""
@@ -261,7 +277,8 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
     # ------------------------------------------------------------ subnets
     def _keep_from(self, subnet) -> Tensor:
         sizes = self._sizes()
-        subnet = check_subnet(self._as_indices(subnet), sizes)
+        subnet = check_subnet(self._drop_kept_whole(
+            self._as_indices(subnet)), sizes)
         keep = torch.ones(self.num_units, dtype=torch.bool)
         for sp in self.prunable_spaces:
             if sp.name in subnet:
@@ -330,7 +347,8 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
         their channels, with a warning naming them."""
         data = load_subnet(path)
         sizes = self._sizes()
-        subnet = check_subnet(data.subnet, sizes, data.num_channels)
+        subnet = check_subnet(self._drop_kept_whole(data.subnet), sizes,
+                              data.num_channels)
         left = spaces_left_out(subnet, sizes, data.keep_whole)
         if left:
             names = ', '.join(left[:3]) + (
@@ -365,9 +383,24 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, BaseModule):
         return count_flops_params(self.counted_ops, self.used_params,
                                   slices, keep, self.trace_batch)
 
+    def trace_graph(self, model: nn.Module) -> ModelGraph:
+        """The graph of one forward pass of any ``model`` (e.g. an
+        exported one) traced as the prepared model was, without channel
+        analysis (``graph/model_graph.py``); ``self.graph`` is the
+        prepared model's."""
+        return trace_graph(model, self.input_shape, self.forward_fn,
+                           self.example_input)
+
+    def count(self, model: nn.Module):
+        """``(flops, params)`` per sample of any ``model`` by the same
+        counter as :meth:`flops_params` (for an exported model they are
+        equal), at this pruner's input."""
+        return count_graph(self.trace_graph(model))
+
     def export(self, subnet=None) -> nn.Module:
         """An ordinary ``nn.Module`` copy with the pruned channels removed
         (``subnet`` defaults to the one set, as for :meth:`flops_params`;
-        ``{}`` exports the unpruned model)."""
+        ``{}`` exports the unpruned model), run once on the trace input
+        and checked against the masked model (``export_check``)."""
         keep = self.keep if subnet is None else self._keep_from(subnet)
-        return export_pruned_model(self.model, self.layers, keep)
+        return self._checked_export(keep)

@@ -31,7 +31,7 @@ import torch
 from torch import Tensor
 
 from .graph.op_counter import CountedOp, numel
-from .masks import kept
+from .handlers.layer_record import kept
 
 
 def _kept_numel(shape, sl) -> int:
@@ -122,3 +122,9 @@ def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
     params = sum(_kept_numel(shape, slices.get(name))
                  for name, shape in used.items())
     return flops, params
+
+
+def count_graph(graph) -> Tuple[int, int]:
+    """``(flops, params)`` per sample of a traced :class:`ModelGraph`,
+    nothing pruned: the exact count of the model it was traced from."""
+    return count_flops_params(graph.ops, graph.used, batch=graph.batch)

@@ -2,37 +2,25 @@
 after export from the sliced layers."""
 from torch import nn
 
+from ..adapters import width_fixers
+
 
 def _vit_width(m):
     m.hidden_dim = int(m.conv_proj.out_channels)
 
 
-def _mmcls_swin_width(m):
-    # the forward views each output with num_features[i]
-    for i in range(len(m.num_features)):
-        norm = getattr(m, f'norm{i}', None)
-        if isinstance(norm, nn.LayerNorm):
-            m.num_features[i] = int(norm.normalized_shape[0])
-
-
 def _width_fixers():
     """``{class: fix(module)}``: models whose forward reads a pruned width
     from an attribute (torchvision's ViT reshapes its patches with
-    ``hidden_dim``, mmcls's Swin views its outputs with
-    ``num_features``)."""
+    ``hidden_dim``; the frameworks' models come from adapters/, e.g.
+    mmcls's Swin, which views its outputs with ``num_features``)."""
     table = {}
     try:
         from torchvision.models import VisionTransformer
         table[VisionTransformer] = _vit_width
     except ImportError:  # pragma: no cover
         pass
-    try:
-        from mmcls.models.backbones import (SwinTransformer,
-                                            SwinTransformerV2)
-        table[SwinTransformer] = table[SwinTransformerV2] = \
-            _mmcls_swin_width
-    except ImportError:  # pragma: no cover
-        pass
+    table.update(width_fixers())
     return table
 
 

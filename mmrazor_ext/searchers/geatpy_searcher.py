@@ -13,6 +13,8 @@ from mmrazor.core.builder import SEARCHERS
 
 from ..metrics import build_metric, collect_statistics
 from ..utils import UserInputError, atomic_write, rank
+from ..utils.budget import check_budget as checked_budget
+from ..utils.budget import deprecated_budget
 from .candidate_evaluator import CandidateEvaluator, SearchSplit
 from .candidate_pool import CandidatePool
 from .evolution import ALGORITHMS, build_evolution
@@ -27,7 +29,7 @@ STATE = 'hybrid_search_state.pkl'
 class GeatpySearcher:
     """Search how many channels each prunable space keeps (a keep ratio
     per space from ``keep_ratios``) with a geatpy evolution, maximising
-    the search top-1 under ``flops <= flops_budget * unpruned FLOPs``;
+    the search top-1 under ``flops <= budget['flops'] * unpruned FLOPs``;
     which channels a space keeps is ranked once by ``metric``.
 
     Candidates are evaluated by inference (:class:`CandidateEvaluator`),
@@ -45,8 +47,9 @@ class GeatpySearcher:
         work_dir (str): State file and PNGs.
         ea_algorithm (str): ``'SEGA'``, ``'DE'`` (DE/rand/1/bin) or
             ``'NSGA2'`` (accuracy and FLOPs: a Pareto front).
-        flops_budget (float): FLOPs kept, fraction of the unpruned model's,
-            in (0, 1].
+        budget (dict): ``dict(flops=f)``: a subnet keeps at most ``f`` of
+            the unpruned model's FLOPs, ``f`` in (0, 1] (default 0.5).
+            (Was ``flops_budget=f``, deprecated: same meaning.)
         keep_ratios (sequence[float]): Choices of every space.
         population (int): Population size.
         generations (int): Generations, the initial population included.
@@ -68,7 +71,7 @@ class GeatpySearcher:
     """
 
     def __init__(self, model, pruner, data, checkpoint: str, work_dir: str,
-                 ea_algorithm: str = 'SEGA', flops_budget: float = 0.5,
+                 ea_algorithm: str = 'SEGA', budget: Optional[dict] = None,
                  keep_ratios: Optional[Sequence[float]] = None,
                  population: int = 16, generations: int = 8, seed: int = 0,
                  metric: Union[str, dict] = 'L1Metric', num_batches: int = 4,
@@ -76,11 +79,17 @@ class GeatpySearcher:
                  recalibrate_bn: int = 2, batch_size: int = 64,
                  eval_batch_size: int = 128, prophets: bool = True,
                  json_name: Optional[str] = None,
-                 config: Optional[str] = None, logger=None, **kwargs):
+                 config: Optional[str] = None, logger=None,
+                 flops_budget: Optional[float] = None, **kwargs):
+        if flops_budget is not None:  # deprecated name, same meaning
+            budget = deprecated_budget(
+                'GeatpySearcher', f'flops_budget={flops_budget!r}',
+                dict(flops=flops_budget), budget)
         self.model, self.pruner, self.data = model, pruner, data
         self.checkpoint, self.work_dir, self.config = (checkpoint, work_dir,
                                                        config)
-        self.ea, self.budget = ea_algorithm, flops_budget
+        self.ea = ea_algorithm
+        self.budget = dict(flops=0.5) if budget is None else budget
         self.population, self.generations = population, generations
         self.seed, self.metric, self.num_batches = int(seed), metric, \
             num_batches
@@ -93,7 +102,7 @@ class GeatpySearcher:
         self.check_budget()
         self.json_path = osp.join(osp.dirname(osp.abspath(checkpoint)),
                                   json_name) if json_name else \
-            search_json_path(checkpoint, self.ea, self.budget)
+            search_json_path(checkpoint, self.ea, self.flops_kept)
 
     # ------------------------------------------------------------ checks
     def check_settings(self, keep_ratios, extra) -> None:
@@ -112,11 +121,8 @@ class GeatpySearcher:
                                      'integer >= 1')
         if self.ea == 'DE' and self.population < 4:
             raise UserInputError('searcher population must be >= 4 for DE')
-        if isinstance(self.budget, bool) or not isinstance(
-                self.budget, (int, float)) or not 0 < self.budget <= 1:
-            raise UserInputError(f'searcher flops_budget={self.budget!r} '
-                                 'must be in (0, 1] (fraction of the '
-                                 'unpruned FLOPs kept)')
+        self.budget = checked_budget(self.budget, 'searcher budget')
+        self.flops_kept = self.budget['flops']
         num = self.split_cfg.get('num_images')
         if isinstance(num, bool) or not isinstance(num, int) or num < 1:
             raise UserInputError(f'searcher search_split.num_images={num!r} '
@@ -137,12 +143,13 @@ class GeatpySearcher:
 
     def check_budget(self) -> None:
         """The budget is reachable with the smallest choice everywhere."""
-        pool = CandidatePool(self.space, None, None, self.budget)
+        pool = CandidatePool(self.space, None, None, self.flops_kept)
         smallest = pool._record(self.space.counts(
             self.space.uniform_genome(0)), self.space.uniform_genome(0))
-        if smallest['flops_ratio'] > self.budget:
+        if smallest['flops_ratio'] > self.flops_kept:
             raise UserInputError(
-                f'searcher flops_budget={self.budget} cannot be met: the '
+                f'searcher budget flops={self.flops_kept} cannot be met: '
+                f'the '
                 f'smallest candidate (keep ratio {self.space.choices[0]} '
                 f'everywhere, min_channels={self.pruner.min_channels}) keeps '
                 f'{smallest["flops_ratio"]:.1%} of the FLOPs')
@@ -152,7 +159,7 @@ class GeatpySearcher:
         print_log(f'HybridSearch: {msg}', logger='mmcls')
 
     def settings(self) -> dict:
-        return dict(ea_algorithm=self.ea, flops_budget=self.budget,
+        return dict(ea_algorithm=self.ea, budget=self.budget,
                     population=self.population,
                     generations=self.generations, seed=self.seed,
                     metric=self.metric, num_batches=self.num_batches,
@@ -207,12 +214,19 @@ class GeatpySearcher:
                 state, open(tmp, 'wb')))
 
     # ------------------------------------------------------------ search
+    def prepare_split(self) -> SearchSplit:
+        """The search split of the training set, built (and its size
+        checked against ``search_split.num_images``) before the search;
+        :meth:`search` builds it when this was not called."""
+        self._split = SearchSplit(self.data, self.split_cfg['num_images'],
+                                  self.seed)
+        return self._split
+
     def search(self) -> dict:
         """Run (or resume) the search; write the JSON and PNGs (rank 0).
         Returns the JSON's content."""
         t_start = time.time()
-        split = SearchSplit(self.data, self.split_cfg['num_images'],
-                            self.seed)
+        split = getattr(self, '_split', None) or self.prepare_split()
         images, labels = split.search_data()
         evaluator = CandidateEvaluator(
             self.pruner, images, labels,
@@ -220,13 +234,14 @@ class GeatpySearcher:
             self.eval_batch_size)
         self.say(f'{self.ea} over {self.space.dim} channel spaces x '
                  f'{self.space.num_choices} keep ratios, FLOPs budget '
-                 f'{self.budget:g}, population {self.population}, '
+                 f'{self.flops_kept:g}, population {self.population}, '
                  f'{self.generations} generations, seed {self.seed}; search '
                  f'split: {len(split.search_idx)} of the training images '
                  f'(seed {self.seed}), BN recalibrated on '
                  f'{self.recal_batches} batches of the others')
         scores = self.channel_scores = self.scores(split)
-        pool = CandidatePool(self.space, scores, evaluator, self.budget)
+        pool = CandidatePool(self.space, scores, evaluator,
+                             self.flops_kept)
         evo = build_evolution(self.ea, self.space.dim, self.space.num_choices,
                               self.population, self.seed,
                               identity=self.space.counts)
@@ -279,16 +294,16 @@ class GeatpySearcher:
         """The widest uniform genome within the budget, and the genome of
         the global-ranking (``diff``) widths at the budget (each space's
         largest choice not above its ``diff`` width)."""
-        pool = CandidatePool(self.space, None, None, self.budget)
+        pool = CandidatePool(self.space, None, None, self.flops_kept)
         out = []
         for index in reversed(range(self.space.num_choices)):
             genome = self.space.uniform_genome(index)
             key = self.space.counts(genome)
-            if pool._record(key, genome)['flops_ratio'] <= self.budget:
+            if pool._record(key, genome)['flops_ratio'] <= self.flops_kept:
                 out.append(genome)
                 break
         diff = self.pruner.sample_subnet_flops(
-            min(1 - self.budget, 0.999), scores, mode='diff')
+            min(1 - self.flops_kept, 0.999), scores, mode='diff')
         table = self.space.table
         genome = []
         for i, name in enumerate(self.space.names):

@@ -71,11 +71,11 @@ def build_result(searcher, pool, split, history, eval_seconds,
 def save_plots(searcher, result) -> None:
     """Progress and Pareto PNGs in the work dir."""
     from .search_plots import plot_pareto, plot_progress  # matplotlib
-    title = (f'{searcher.ea}, budget {searcher.budget:g}, '
+    title = (f'{searcher.ea}, FLOPs budget {searcher.flops_kept:g}, '
              f'{osp.basename(searcher.checkpoint)}')
     plot_progress(result['history'],
                   osp.join(searcher.work_dir, 'search_progress.png'), title)
     plot_pareto(result['candidates'], result['pareto'],
-                result['references'], searcher.budget,
+                result['references'], searcher.flops_kept,
                 osp.join(searcher.work_dir, 'search_pareto.png'),
                 best=result['best'], title=title)

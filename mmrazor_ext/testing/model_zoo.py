@@ -5,11 +5,14 @@ input size to trace and test it with (small, to keep the suite fast).
 Used by the tests (``tests/pruners``, ``tests/fusion``) and by
 ``tools/benchmarks/pruner_speed.py`` and ``zoo_coverage.py``.
 """
+from contextlib import contextmanager
+
 import torch
 import torchvision
 from mmcls.models import build_classifier
 
 import mmrazor_ext  # noqa: F401  (registers CifarResNet)
+from mmrazor_ext.utils.tensor_compare import output_tensors
 
 GAP = dict(type='GlobalAveragePooling')
 
@@ -230,6 +233,30 @@ def reference_macs(model, shape, forward=None):
     return counter.get_total_flops() // 2
 
 
+@contextmanager
+def _all_trainable(model):
+    """Every parameter requires grad for the block (frozen stages too:
+    PoolFormer freezes its patch embedding by default)."""
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    for p, _ in flags:
+        p.requires_grad_(True)
+    try:
+        yield
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
+
+
+def _params_reached(model, out) -> int:
+    """Entries of the parameters that get a gradient from every output
+    tensor (Conformer's head gives two)."""
+    sum(t.float().sum() for t in output_tensors(out)
+        if t.requires_grad).backward()
+    n = sum(p.numel() for p in model.parameters() if p.grad is not None)
+    model.zero_grad(set_to_none=True)
+    return n
+
+
 def used_param_count(model, shape, forward=None):
     """Entries of the parameters one forward reads: those that get a
     gradient from the output."""
@@ -238,13 +265,8 @@ def used_param_count(model, shape, forward=None):
     ref = next(iter(model.parameters()))
     x = torch.randn(2, *shape, dtype=ref.dtype, device=ref.device)
     model.eval().zero_grad(set_to_none=True)
-    with torch.enable_grad():
-        out = forward(model, x)
-        out = out if isinstance(out, torch.Tensor) else out[0]
-        out.float().sum().backward()
-    n = sum(p.numel() for p in model.parameters() if p.grad is not None)
-    model.zero_grad(set_to_none=True)
-    return n
+    with torch.enable_grad(), _all_trainable(model):
+        return _params_reached(model, forward(model, x))
 
 
 def reference_counts(model, shape, forward=None):
@@ -259,12 +281,7 @@ def reference_counts(model, shape, forward=None):
     x = torch.randn(1, *shape, dtype=ref.dtype, device=ref.device)
     model.eval().zero_grad(set_to_none=True)
     counter = FlopCounterMode(display=False)
-    with torch.enable_grad():
+    with torch.enable_grad(), _all_trainable(model):
         with sdpa_kernel(SDPBackend.MATH), counter:
             out = forward(model, x)
-        macs = counter.get_total_flops() // 2
-        out = out if isinstance(out, torch.Tensor) else out[0]
-        out.float().sum().backward()
-    n = sum(p.numel() for p in model.parameters() if p.grad is not None)
-    model.zero_grad(set_to_none=True)
-    return macs, n
+        return counter.get_total_flops() // 2, _params_reached(model, out)

@@ -31,7 +31,8 @@ def one_shot_cfg(pretrained, top=None, **algorithm):
                 architecture=dict(type='MMClsArchitecture', model=MODEL),
                 pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16)),
                 metric=dict(type='CDPMetric', num_classes=10),
-                num_batches=2, mode='diff', flops_target=0.5, data=DATA)
+                num_batches=2, mode='diff', budget=dict(flops=0.5),
+                data=DATA)
     algo.update(algorithm)
     cfg = dict(
         custom_imports=dict(imports=['mmrazor_ext'],

@@ -50,11 +50,12 @@ def flow(tmp_path_factory):
     run('train', [tiny(root, 'supernet'), '--work-dir', dirs['supernet'],
                   '--seed', 0])
     supernet_ckpt = osp.join(dirs['supernet'], 'latest.pth')
-    # 2% below the supernet: one or two greedy steps
+    # 2% below the supernet: one or two greedy steps; the budget (FLOPs
+    # kept) becomes mmrazor's target_flops
     target = int(SUPERNET_FLOPS * 0.98)
     log = run('search', [tiny(root, 'search'), supernet_ckpt, '--work-dir',
                          dirs['search'], '--cfg-options',
-                         f'searcher.target_flops=[{target}]'])
+                         'searcher.budget.flops=[0.98]'])
     results = mmcv.load(osp.join(dirs['search'], 'search_results.json'))
     channel_cfg = results[0]['channel_cfg']
     subnet_log = run('train', [

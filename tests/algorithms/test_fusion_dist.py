@@ -19,7 +19,7 @@ def test_two_processes(tmp_path, pretrained, free_port):
                              dict(type='RankStateHook')])
     # blocks, then channels
     cfg = fusion_cfg(tmp_path, pretrained, top=top,
-                     channels=dict(flops_target=0.3))
+                     channels=dict(budget=dict(flops=0.7)))
     work = tmp_path / 'work'
     env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='',
                PYTHONPATH=os.pathsep.join(

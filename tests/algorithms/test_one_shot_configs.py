@@ -27,5 +27,5 @@ def test_config(path):
         assert int(model.steps_done) == 0  # building prunes nothing
         model.prune_step(0)
         flops = model.pruner.flops_params(model.pruner.get_subnet())[0]
-        first_step = algo.flops_target / algo.get('num_steps', 1)
+        first_step = (1 - algo.budget.flops) / algo.get('num_steps', 1)
         assert abs(1 - flops / model.full_flops - first_step) < 0.02

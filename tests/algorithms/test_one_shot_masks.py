@@ -7,6 +7,7 @@ from one_shot_setup import DATA, MODEL
 from mmrazor.models import build_algorithm
 
 from mmrazor_ext.apis import UserInputError
+from mmrazor_ext.utils.tensor_compare import assert_close
 
 
 def build(pretrained=None, prune=True, **kwargs):
@@ -102,7 +103,7 @@ def test_export_equals_masked_model():
     with torch.no_grad():
         a = np.stack(model(x, return_loss=False))
         b = np.stack(small(x, return_loss=False))
-    assert np.abs(a - b).max() < 1e-5
+    assert_close(torch.from_numpy(b), torch.from_numpy(a), rtol=1e-5)
     assert sum(p.numel() for p in small.parameters()) < \
         sum(p.numel() for p in model.parameters())
 
@@ -125,17 +126,36 @@ def test_nonuni_and_flops_modes():
     sizes = {k: len(v) for k, v in algo.pruner.get_subnet().items()}
     assert sizes['backbone.layer3.0.conv1'] == 32
     assert sizes['backbone.layer2.0.conv1'] == 32
-    algo = build(mode='uniform', ratio=None, flops_target=0.5)
+    algo = build(mode='uniform', ratio=None, budget=dict(flops=0.5))
     flops = algo.pruner.flops_params(algo.pruner.get_subnet())[0]
-    assert abs(1 - flops / algo.full_flops - 0.5) < 0.02
+    assert abs(flops / algo.full_flops - 0.5) < 0.02
+
+
+def test_old_flops_target_warns_and_prunes_the_same():
+    """flops_target (FLOPs removed) still works for one release: the
+    warning names the new key, the subnet is budget=dict(flops=1 - r)'s."""
+    torch.manual_seed(0)
+    new = build(mode='uniform', ratio=None, budget=dict(flops=0.7))
+    torch.manual_seed(0)
+    with pytest.warns(FutureWarning, match=r'OneShot: flops_target=0\.3 '
+                      r'\(FLOPs removed\) is deprecated .* use '
+                      r'budget=dict\(flops=0\.7\) \(FLOPs kept\)'):
+        old = build(mode='uniform', ratio=None, flops_target=0.3)
+    assert old.budget == dict(flops=0.7)
+    assert old.pruner.get_subnet() == new.pruner.get_subnet()
 
 
 @pytest.mark.parametrize('kwargs, match', [
-    (dict(flops_target=0.99, ratio=None,
+    (dict(budget=dict(flops=0.01), ratio=None,
           pruner=dict(type='ChannelPruner', input_shape=(3, 16, 16),
                       min_channels=8)), 'cannot be reached'),
     (dict(mode='global'), "mode 'global'"),
-    (dict(flops_target=0.5), 'exactly one of'),
+    (dict(budget=dict(flops=0.5)), 'exactly one of'),
+    (dict(budget=dict(latency=0.5), ratio=None),
+     "budget key 'latency' is not supported here yet"),
+    (dict(budget=dict(flops=1.5), ratio=None),
+     r'flops=1.5 must be in \(0, 1\]'),
+    (dict(flops_target=1.5, ratio=None), r'flops_target must be in \[0, 1\)'),
     (dict(ratio=1.5), 'ratio must be in'),
     (dict(metric='CDPMetric'), 'needs data'),
     (dict(pretrained='/nonexistent.pth'), 'not found'),

@@ -34,7 +34,7 @@ DATA = dict(
         dict(type='Collect', keys=['img'])]))
 DATA['test'] = DATA['val']
 PRUNER = dict(type='ChannelPruner', input_shape=(3, 16, 16))
-SEARCH = dict(ea_algorithm='SEGA', flops_budget=0.5, population=4,
+SEARCH = dict(ea_algorithm='SEGA', budget=dict(flops=0.5), population=4,
               generations=3, seed=0, metric='L1Metric',
               keep_ratios=[0.25, 0.5, 0.75, 1.0],
               search_split=dict(num_images=64), recalibrate_bn=1,

@@ -66,7 +66,7 @@ def test_nsga2_front_and_the_budget_constraint(checkpoint, tmp_path,
                                                model_pruner, spy):
     result = make_searcher(checkpoint, tmp_path, model_pruner,
                            ea_algorithm='NSGA2', generations=2,
-                           flops_budget=0.35).search()
+                           budget=dict(flops=0.35)).search()
     # the budget is a constraint (CV): candidates over it are counted,
     # never evaluated, and none of them is kept
     assert result['over_budget'] > 0  # random genomes above 35% exist
@@ -140,8 +140,9 @@ def test_two_gloo_processes_equal_one(checkpoint, tmp_path, searched,
 
 
 @pytest.mark.parametrize('settings, words', [
-    (dict(flops_budget=0.01), 'cannot be met'),
-    (dict(flops_budget=1.5), r'flops_budget=1.5 must be in \(0, 1\]'),
+    (dict(budget=dict(flops=0.01)), 'cannot be met'),
+    (dict(budget=dict(flops=1.5)), r'budget flops=1.5 must be in \(0, 1\]'),
+    (dict(budget=dict(flop=0.5)), "key 'flop' is unknown .* did you mean"),
     (dict(keep_ratios=[]), 'keep_ratios is empty'),
     (dict(keep_ratios=[0.5, 2.0]), r'keep_ratios \[2.0\] out of range'),
     (dict(population=0), 'population=0 must be an integer >= 1'),
@@ -157,6 +158,16 @@ def test_bad_settings_are_one_line_errors(checkpoint, tmp_path, settings,
                       **settings)
     assert '\n' not in str(e.value)
     assert not (tmp_path / 'work').exists()
+
+
+def test_old_flops_budget_warns_and_works(checkpoint, tmp_path,
+                                          model_pruner):
+    with pytest.warns(FutureWarning, match=r'flops_budget=0\.35 is '
+                      r'deprecated .* use budget=dict\(flops=0\.35\)'):
+        searcher = make_searcher(checkpoint, tmp_path, model_pruner,
+                                 budget=None, flops_budget=0.35)
+    assert searcher.budget == dict(flops=0.35)
+    assert searcher.settings()['budget'] == dict(flops=0.35)
 
 
 @pytest.fixture(scope='module')

@@ -27,7 +27,7 @@ if [[ ! -f "${PRETRAINED}" ]]; then
 fi
 OPTIONS=(algorithm.pretrained="${PRETRAINED}"
          algorithm.block_metric.type="${METRIC}"
-         algorithm.target.blocks="${BLOCKS}" runner.max_epochs="${EPOCHS}")
+         algorithm.budget.blocks="${BLOCKS}" runner.max_epochs="${EPOCHS}")
 echo "== Fusion: ${METRIC} block scores, ${BLOCKS} blocks kept -> ${WORK_DIR}"
 "${PYTHON}" tools/train.py "${CONFIG}" --work-dir "${WORK_DIR}" --seed 0 \
     --cfg-options "${OPTIONS[@]}" "$@"

@@ -25,7 +25,12 @@ if [[ -z "${GPUS:-}" ]]; then
 fi
 CONFIG="${CONFIG:-configs/one_shot/one-shot-cdp_cifar-resnet20_1xb64_digits.py}"
 PRETRAINED="${PRETRAINED:-work_dirs/cifar-resnet20_1xb64_digits/epoch_10.pth}"
-FLOPS="${FLOPS:-0.5}"
+FLOPS_KEPT="${FLOPS_KEPT:-0.5}"  # fraction of the unpruned FLOPs kept
+if [[ -n "${FLOPS:-}" ]]; then  # deprecated: the fraction removed
+  FLOPS_KEPT=$(awk -v r="${FLOPS}" 'BEGIN { print 1 - r }')
+  echo "warning: FLOPS=${FLOPS} (FLOPs removed) is deprecated and will be" \
+       "removed in the next release; use FLOPS_KEPT=${FLOPS_KEPT} (FLOPs kept)" >&2
+fi
 MODE="${MODE:-diff}"
 EPOCHS="${EPOCHS:-5}"
 WORK_DIR="${WORK_DIR:-work_dirs/dist_train_one_shot_${GPUS}procs}"
@@ -35,8 +40,9 @@ if [[ ! -f "${PRETRAINED}" ]]; then
   "${PYTHON}" tools/train.py configs/resnet/cifar-resnet20_1xb64_digits.py \
       --work-dir "$(dirname "${PRETRAINED}")" --seed 0
 fi
-echo "== one-shot pruning in ${GPUS} processes -> ${WORK_DIR}"
+PROCS="${GPUS} processes"; [[ "${GPUS}" == 1 ]] && PROCS="1 process"
+echo "== one-shot pruning in ${PROCS} -> ${WORK_DIR}"
 bash tools/dist_train.sh "${GPUS}" "${CONFIG}" --work-dir "${WORK_DIR}" \
     --seed 0 --cfg-options algorithm.pretrained="${PRETRAINED}" \
-    algorithm.flops_target="${FLOPS}" algorithm.mode="${MODE}" \
+    algorithm.budget.flops="${FLOPS_KEPT}" algorithm.mode="${MODE}" \
     runner.max_epochs="${EPOCHS}" "$@"

@@ -56,7 +56,7 @@ def build_pruned(model_file):
                                      model_file)).model
     algo = build_algorithm(dict(
         type='OneShot', evaluate=False, metric='L1Metric', mode='diff',
-        flops_target=0.5,
+        budget=dict(flops=0.5),
         architecture=dict(type='MMClsArchitecture', model=model),
         pruner=dict(type='ChannelPruner', input_shape=(3, 32, 32))))
     with contextlib.redirect_stderr(io.StringIO()):

@@ -99,7 +99,7 @@ def search(cfg, model, pruner, ckpt, budget, seed, population, generations,
            work):
     s = dict(cfg.searcher)
     s.pop('type')
-    s.update(flops_budget=budget, seed=seed, population=population,
+    s.update(budget=dict(flops=budget), seed=seed, population=population,
              generations=generations,
              json_name=osp.join(work, f'search_{budget}_{seed}.json'))
     searcher = GeatpySearcher(model, pruner, cfg.data, ckpt, work, **s)
@@ -213,7 +213,7 @@ def main():
     print_tables(results)
 
 
-SETTINGS = ('ea_algorithm', 'flops_budget', 'population', 'generations',
+SETTINGS = ('ea_algorithm', 'budget', 'population', 'generations',
             'seed', 'metric', 'num_batches', 'search_split',
             'recalibrate_bn', 'batch_size', 'eval_batch_size', 'prophets',
             'keep_ratios')
@@ -224,7 +224,10 @@ def from_json(args, save, work):
     from mmrazor_ext.searchers import SearchSplit, read_search_json
     data = read_search_json(args.json)
     cfg, model, pruner, ckpt = setup(20)
-    s = {k: data['settings'][k] for k in SETTINGS}
+    settings = dict(data['settings'])
+    if 'flops_budget' in settings:  # a JSON of mmrazor_ext 0.1.0
+        settings['budget'] = dict(flops=settings.pop('flops_budget'))
+    s = {k: settings[k] for k in SETTINGS}
     searcher = GeatpySearcher(model, pruner, cfg.data, ckpt, work, **dict(
         s, json_name=osp.join(work, 'unused.json')))
     split = SearchSplit(cfg.data, s['search_split']['num_images'], s['seed'])
@@ -245,7 +248,7 @@ def from_json(args, save, work):
                 flops_ratio=pruner.flops_params(sub)[0] /
                 pruner.flops_params({})[0],
                 **finetune_val(cfg, pruner, sub, args.epochs, seed))
-        save(f'json:{osp.basename(args.json)}/{1 - s["flops_budget"]:g}/'
+        save(f'json:{osp.basename(args.json)}/{1 - s["budget"]["flops"]:g}/'
              f'{seed}', row)
 
 

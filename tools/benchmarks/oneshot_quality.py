@@ -91,9 +91,10 @@ def run_one(args, row, target, mode, seed):
     cfg.algorithm.pruner.update(PRUNER_OPTIONS.get(metric, {}))
     if metric == 'random':
         metric_cfg['seed'] = seed
+    # --targets are FLOPs removed (the table's column); the budget is kept
     for key, value in dict(pretrained=args.pretrained, metric=metric_cfg,
-                           flops_target=target, mode=mode,
-                           seed=seed).items():
+                           budget=dict(flops=round(1 - target, 12)),
+                           mode=mode, seed=seed).items():
         cfg.algorithm[key] = value  # replaced, not merged
     cfg.runner.max_epochs = args.epochs
     cfg.custom_hooks = [dict(type='PruningHook', latency_batch_sizes=())]

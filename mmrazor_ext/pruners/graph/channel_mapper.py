@@ -13,20 +13,16 @@ channel we learn which output position(s) along ``d`` it feeds:
 - anything else (channel mixing, shuffles, slices, padding, reductions over
   channels): not understood, the caller blocks the channels involved.
 """
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from torch import Tensor
 
 from ...compat.private_apis import input_metadata
+from ..handlers.layer_record import Traced
+from .channel_positions import channel_positions
 from .param_channels import channel_dim, param_behind
 from .union_find import NONE, ElementUnion
-
-
-class Traced(NamedTuple):
-    """Channel identity of one tensor: element ids along dim ``dim``."""
-    dim: int
-    ids: Tensor
 
 
 class UnknownOp(Exception):
@@ -92,57 +88,14 @@ def map_node(node, inputs: List[Optional[Traced]], in_shapes: List,
     raise UnknownOp('channels are mixed, reordered, sliced or padded')
 
 
-def _positions(v: Traced, g1: Tensor, g2: Tensor, out_len: int):
-    """Output positions fed by each input channel, or None."""
-    size = v.ids.numel()
-    if g1.dim() <= v.dim or g1.shape[v.dim] != size:
-        return None
-    a = g1.movedim(v.dim, 0).reshape(size, -1).double()
-    b = g2.movedim(v.dim, 0).reshape(size, -1).double()
-    valid = a.abs() > 1e-6 * a.abs().max().clamp(min=1e-30)
-    r = torch.where(valid, b / torch.where(valid, a, torch.ones_like(a)),
-                    torch.zeros_like(a))
-    rr = r.round()
-    if ((r - rr).abs()[valid] > 1e-3 * rr.abs()[valid].clamp(min=30)).any():
-        return None
-    big = float(out_len + 10)
-    lo = torch.where(valid, rr, torch.full_like(rr, big)).min(1).values
-    hi = torch.where(valid, rr, torch.full_like(rr, -big)).max(1).values
-    has = valid.any(1)
-    if not has.any():
-        return None
-    lo, hi = lo.long() - 1, hi.long() - 1
-    if (lo[has] < 0).any() or (hi[has] >= out_len).any():
-        return None
-    if bool((lo[has] == hi[has]).all()):
-        pos = torch.where(has, lo, torch.full_like(lo, -1))
-        if not has.all():
-            # Channels with zero gradient (e.g. dead after a ReLU): accept
-            # only a plain identity, which is what every other channel shows.
-            ar = torch.arange(size)
-            if out_len != size or not bool((pos[has] == ar[has]).all()):
-                return None
-            pos = ar
-        if size > 1 and not bool((pos[1:] > pos[:-1]).all()):
-            return None
-        return pos.view(-1, 1)
-    # A run of positions per channel, runs adjacent and in order (flatten).
-    if not has.all():
-        return None
-    span = hi - lo + 1
-    if not bool((span == span[0]).all()) or not bool(
-            (lo[1:] == hi[:-1] + 1).all()):
-        return None
-    return lo.view(-1, 1) + torch.arange(int(span[0])).view(1, -1)
-
-
 def _try_dim(d, inputs, tracked, in_shapes, g1, g2, out_shape):
     out_len = out_shape[d]
     ids = torch.full((out_len, ), NONE, dtype=torch.long)
     covered = torch.zeros(out_len, dtype=torch.bool)
     joins = []
     for i in tracked:
-        pos = _positions(inputs[i], g1[i], g2[i], out_len)
+        v = inputs[i]
+        pos = channel_positions(v.dim, v.ids.numel(), g1[i], g2[i], out_len)
         if pos is None:
             return None
         src = inputs[i].ids.view(-1, 1).expand_as(pos).reshape(-1)

@@ -9,9 +9,9 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from ..handlers.layer_record import LayerRecord
+from ..handlers import LayerRecord, handler_of
+from ..handlers.param import add_param_records
 from .graph_tracer import TraceResult
-from .param_channels import add_param_records
 
 
 @dataclass
@@ -135,23 +135,19 @@ def build_channel_spaces(res: TraceResult, model=None
             if rec.out_ids is not None else set()
         touch_in.discard(-1)
         touch_out.discard(-1)
-        for s in sorted(touch_out):
-            if rec.kind in ('norm', 'group_norm'):
-                spaces[s].norms.append(rec.name)
-            elif rec.kind == 'param':
-                spaces[s].params.append(rec.name)
-            elif rec.tied:
-                spaces[s].passthrough.append(rec.name)
-            elif rec.produces:
-                spaces[s].producers.append(rec.name)
-        if rec.kind in ('conv', 'linear') and not rec.tied:
+        handler = handler_of(rec)
+        role = handler.space_role(rec)
+        for s in sorted(touch_out) if role else ():
+            getattr(spaces[s], role).append(rec.name)
+        if handler.consumes(rec):
             for s in sorted(touch_in):
                 spaces[s].consumers.append(rec.name)
     for sp in spaces:
         first = layers[sp.producers[0]]
         sp.feature_layer = first.name
         for rec in layers.values():
-            if rec.kind == 'norm' and rec.in_key == first.out_key:
+            if handler_of(rec).feature_norm and \
+                    rec.in_key == first.out_key:
                 sp.feature_layer = rec.name
                 break
     return spaces, layers

@@ -1,10 +1,10 @@
 """Trace one forward pass into channel elements and per-layer records.
 
 The model runs once on a dummy input that requires grad. Forward hooks on
-the recognised layers (see ``layer_kinds``) note which autograd values go in
-and come out of each layer; the autograd graph of the outputs is then walked
-in forward order. Recognised layers are handled by their semantics, every
-other op by probing its vector-Jacobian product (``channel_mapper``). Ops
+the layers a handler knows (``pruners/handlers/``) note which autograd
+values go in and come out of each layer; the autograd graph of the outputs
+is then walked in forward order. Known layers are traced by their handler,
+every other op by probing its vector-Jacobian product (``channel_mapper``). Ops
 that cannot be followed block the channels touching them, with a warning
 naming the op; they never stop the trace.
 """
@@ -16,12 +16,10 @@ from torch import nn
 
 from ...adapters import trace_forward
 from ...compat.private_apis import input_metadata
-from ..handlers.attention import trace_attention
-from ..handlers.group_norm import trace_norm
-from ..handlers.group_units import tie_group_positions
-from ..handlers.layer_record import LayerRecord
-from ..handlers.registry import layer_kind
-from .channel_mapper import Traced, UnknownOp
+from ...utils.tensor_compare import output_tensors
+from ..handlers import LayerRecord, Traced, handler_for
+from .channel_mapper import UnknownOp
+from .model_graph import ModelGraph, ModuleCall, ValueIds, build_model_graph
 from .op_counter import OpCounter, resolve_dims, tensor_key
 from .param_channels import buffers_in_probe
 from .probe_cache import ProbeCache
@@ -31,31 +29,25 @@ from .union_find import INPUT, ElementUnion
 _key = tensor_key
 
 
-def _tensors(out) -> List[torch.Tensor]:
-    if isinstance(out, torch.Tensor):
-        return [out]
-    if isinstance(out, dict):
-        out = list(out.values())
-    if isinstance(out, (list, tuple)):
-        return [t for o in out for t in _tensors(o)]
-    return []
-
-
 class TraceResult:
     """Elements, layer records, counted ops and warnings of one trace.
 
     ``ops`` / ``used_params`` / ``batch``: the matrix ops, the parameters
     read (``{name: shape}``) and the batch size they were counted at (see
-    ``flops.py``).
+    ``flops.py``); ``graph``: the module calls, sums and ops as plain data
+    (``model_graph.py``); ``input``: the traced input (for the export
+    check).
     """
 
     def __init__(self):
         self.union = ElementUnion()
-        self.layers: Dict[str, LayerRecord] = {}
+        self.layers: Dict[str, LayerRecord] = {}  # name -> record
         self.warnings: List[str] = []
         self.ops: list = []
         self.used_params: Dict[str, tuple] = {}
         self.batch = 1
+        self.graph = ModelGraph()
+        self.input = None
 
 
 class GraphTracer:
@@ -82,15 +74,36 @@ class GraphTracer:
         self.forward_fn = forward_fn or trace_forward
         self.example_input = example_input
 
-    def trace(self, model: nn.Module) -> TraceResult:
+    def trace(self, model: nn.Module, channels: bool = True) -> TraceResult:
+        """Trace ``model``; without ``channels``, only its graph and
+        counted ops (no channel probes, no records: for counting and for
+        Fusion on any model)."""
         res = TraceResult()
         names = {m: n for n, m in model.named_modules()}
-        kinds = {m: layer_kind(m) for m in names}
-        if not any(k in ('conv', 'linear') for k in kinds.values()):
+        known = {m: handler_for(m) for m in names}
+        if channels and not any(h is not None and h.produces
+                                for h in known.values()):
             raise ValueError(f'{type(model).__name__} has no Conv / Linear '
                              'layer: nothing to prune')
         calls = []  # (module, in_key, in_shape, out_key, out_shape)
         pending = {}
+        counter = OpCounter(model)
+        module_calls, entered = [], []  # every module's calls, the graph's
+
+        def enter(module, args):
+            x = args[0] if args else None
+            entered.append((_key(x), tuple(x.shape)) if isinstance(
+                x, torch.Tensor) else None)
+            counter.scope.append(names[module])
+
+        def leave(module, args, out):
+            counter.scope.pop()
+            came = entered.pop()
+            h = known[module]
+            out = h.output(out) if h is not None else out
+            if came is not None and isinstance(out, torch.Tensor):
+                module_calls.append((names[module], came[0], came[1],
+                                     _key(out), tuple(out.shape)))
 
         def pre_hook(module, args):
             x = args[0] if args else None
@@ -98,27 +111,27 @@ class GraphTracer:
                 x, torch.Tensor) else (None, None)
 
         def post_hook(module, args, out):
-            if kinds[module] == 'attention' and isinstance(
-                    out, (tuple, list)) and out:
-                out = out[0]  # nn.MultiheadAttention: (output, weights)
+            out = known[module].output(out)
             if isinstance(out, torch.Tensor):
                 calls.append((module, *pending.pop(module, (None, None)),
                               _key(out), tuple(out.shape)))
 
         handles = []
-        for m, k in kinds.items():
-            if k is not None:
+        for m, k in known.items():
+            if k is not None and channels:
                 handles.append(m.register_forward_pre_hook(pre_hook))
                 handles.append(m.register_forward_hook(post_hook))
+            if m is not model:
+                handles.append(m.register_forward_pre_hook(enter))
+                handles.append(m.register_forward_hook(leave))
         x = dummy_input(model, self.input_shape, self.batch_size,
                         self.example_input)
-        counter = OpCounter(model)
         was_training = model.training
         model.eval()
         try:
             with torch.enable_grad(), traced_in_float32(model), counter, \
-                    buffers_in_probe(model, kinds):
-                outs = _tensors(self.forward_fn(model, x))
+                    buffers_in_probe(model, known):
+                outs = output_tensors(self.forward_fn(model, x))
         except TypeError as e:
             raise ValueError(f'tracing {type(model).__name__} failed: its '
                              f'forward does not take one input tensor ({e})')
@@ -135,17 +148,27 @@ class GraphTracer:
                              'on its input through autograd')
         res.ops, res.used_params = counter.ops, counter.used
         res.batch = int(x.shape[0])
-        self._propagate(res, x, outs, calls, names, kinds)
+        res.input = x.detach()
+        order = _forward_order([t.grad_fn for t in outs])
+        ids = ValueIds()
+        build_model_graph(order, [
+            ModuleCall(n, ids(i), ids(o), si, so)
+            for n, i, si, o, so in module_calls], ids, res.graph)
+        if channels:
+            self._propagate(res, x, outs, calls, names, known, order)
+        else:
+            resolve_dims(res.ops, {}, _dependent(order, x))
+        g = res.graph
+        g.ops, g.used, g.batch = res.ops, res.used_params, res.batch
         return res
 
     # ------------------------------------------------------------------
-    def _propagate(self, res, x, outs, calls, names, kinds):
+    def _propagate(self, res, x, outs, calls, names, known, order):
         self._probes = ProbeCache()
         by_out = {}
         for module, in_key, in_shape, out_key, out_shape in calls:
             by_out.setdefault(out_key, []).append(
                 (module, in_key, in_shape, out_shape))
-        order = _forward_order([t.grad_fn for t in outs])
         internal = _internal_nodes(by_out, calls)
         values = {id(x): Traced(1, torch.full((x.shape[1], ), INPUT))}
         union = res.union
@@ -161,7 +184,7 @@ class GraphTracer:
                 for module, in_key, in_shape, out_shape in by_out.get(
                         (node, nr), ()):
                     values[(node, nr)] = self._layer(
-                        res, module, names[module], kinds[module],
+                        res, module, names[module], known[module],
                         values.get(in_key), in_key, in_shape,
                         (node, nr), out_shape)
             if any((node, nr) in by_out
@@ -204,80 +227,24 @@ class GraphTracer:
             v = None
         values[(node, 0)] = v
 
-    def _layer(self, res, module, name, kind, v, in_key, in_shape, out_key,
-               out_shape):
-        union = res.union
+    def _layer(self, res, module, name, handler, v, in_key, in_shape,
+               out_key, out_shape):
         rec = res.layers.get(name)
         if rec is None:
-            rec = res.layers[name] = _new_record(name, kind, module)
+            rec = res.layers[name] = handler.new_record(name, module)
             rec.in_key, rec.out_key = in_key, out_key
             rec.out_ndim = len(out_shape)
-        chan_dim = len(out_shape) - 1 if kind == 'linear' else 1
-        rec.positions_per_channel.append(
-            _numel(out_shape[1:]) // max(1, out_shape[chan_dim]))
-        if v is not None and kind not in ('group_norm', 'attention') and (
-                v.dim != (len(in_shape) - 1 if kind == 'linear' else 1)):
-            union.block(v.ids, f'{name} sees the channels on another dim')
-            v = None if kind in ('conv', 'linear') else v
-        if v is not None and rec.in_ids is not None and rec.in_ids.numel() \
-                == v.ids.numel():
-            union.union_pairs(rec.in_ids, v.ids)  # module called twice
-        if v is not None:
-            rec.in_ids = v.ids
-        if kind == 'attention':
-            ok = v is not None and trace_attention(
-                union, res.layers, rec, module, v.dim, v.ids)
-            return v if ok else None
-        if kind in ('norm', 'group_norm'):
-            if v is None:
-                return None
-            if kind == 'group_norm':
-                trace_norm(union, rec, module, v.dim, v.ids, in_shape)
-            rec.out_ids = v.ids
-            return v
-        if kind == 'conv' and module.groups > 1 and v is not None:
-            if module.in_channels == module.out_channels == module.groups:
-                rec.tied = True  # depthwise: outputs follow the inputs
-                rec.out_ids = v.ids
-                return Traced(1, v.ids)
-            if module.in_channels == module.groups:
-                union.block(v.ids, f'{name}: depthwise conv with in != out')
-            tie_group_positions(union, v.ids, module.groups)
-        if rec.out_ids is None:
-            rec.out_ids = union.new(rec.out_channels)
-            rec.produces = True
-            if kind == 'conv':
-                tie_group_positions(union, rec.out_ids, module.groups)
-        if rec.out_channels == 1:
-            union.block(rec.out_ids, 'single channel')
-            return None
-        return Traced(chan_dim, rec.out_ids)
+        return handler.trace(res, rec, module, v, in_shape, out_shape)
 
 
-def _new_record(name, kind, m) -> LayerRecord:
-    rec = LayerRecord(name=name, kind=kind)
-    if kind == 'conv':
-        rec.in_channels, rec.out_channels = m.in_channels, m.out_channels
-        rec.groups = m.groups
-        rec.kernel = _numel(m.kernel_size)
-        rec.has_bias = m.bias is not None
-    elif kind == 'linear':
-        rec.in_channels, rec.out_channels = m.in_features, m.out_features
-        rec.has_bias = m.bias is not None
-    else:
-        w = getattr(m, 'weight', None)
-        n = getattr(m, 'num_features', getattr(m, 'num_channels', None))
-        rec.in_channels = rec.out_channels = n or (
-            w.numel() if w is not None else 0)
-        rec.affine = w is not None
-    return rec
-
-
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
+def trace_graph(model: nn.Module, input_shape, forward_fn: Optional[
+        Callable] = None, example_input=None) -> ModelGraph:
+    """The graph and counted ops of one forward pass of ``model`` on a
+    dummy ``(2, *input_shape)`` input (no channel analysis): for FLOPs of
+    any model and Fusion's blocks, chains and conv-BN pairs."""
+    return GraphTracer(input_shape, forward_fn=forward_fn,
+                       example_input=example_input).trace(
+                           model, channels=False).graph
 
 
 def _shape_of(fn, nr):

@@ -8,18 +8,18 @@ parameter, reached from the op through single-input ops (``view``,
 ``expand``, ``unsqueeze``...), and its entries along one of its dims meet
 the channels one to one and in order (checked by the same
 vector-Jacobian probe as any op, pushed back to the parameter), it is
-recorded as a ``'param'`` layer record instead: export slices it along
-that dim, and the masked model needs nothing (the channels it scales or
-shifts are masked by their consumers).
+recorded (``handlers/param.py`` turns it into a ``'param'`` record:
+export slices it along that dim, and the masked model needs nothing, the
+channels it scales or shifts being masked by their consumers).
 """
 from contextlib import contextmanager
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
 from ...compat.private_apis import input_metadata
-from ..handlers.layer_record import LayerRecord
+from .channel_positions import channel_positions
 
 MAX_DEPTH = 6  # single-input ops walked from the op back to the parameter
 
@@ -68,60 +68,26 @@ def channel_dim(param: Tensor, g1: Tensor, g2: Tensor,
                 out_len: int) -> Optional[int]:
     """The dim of ``param`` whose entries reach output channel positions
     ``0..out_len-1`` one to one and in order; None if no dim does."""
-    from .channel_mapper import Traced, _positions  # avoid an import cycle
     for k in range(param.dim()):
         if param.shape[k] != out_len:
             continue
-        pos = _positions(Traced(k, torch.arange(out_len)), g1, g2, out_len)
+        pos = channel_positions(k, out_len, g1, g2, out_len)
         if pos is not None and pos.shape[1] == 1 and bool(
                 (pos.view(-1) == torch.arange(out_len)).all()):
             return k
     return None
 
 
-def add_param_records(model: nn.Module, found: List[Tuple],
-                      layers: Dict[str, LayerRecord], union) -> None:
-    """Turn ``(parameter, dim, element ids)`` found by the mapper into
-    ``'param'`` records named after the parameter. A parameter met twice
-    joins the channels of both meetings."""
-    names = {id(p): n for n, p in model.named_parameters()}
-    for param, dim, ids in found:
-        name = names.get(id(param))
-        if name is None:  # not the model's: cannot be sliced on export
-            union.block(ids, 'a parameter outside the model follows the '
-                        'channels')
-            continue
-        rec = layers.get(name)
-        if rec is None:
-            rec = layers[name] = LayerRecord(
-                name=name, kind='param', in_channels=ids.numel(),
-                out_channels=ids.numel(), param_dim=dim,
-                out_ndim=param.dim(), chan_dim=dim)
-            rec.out_ids = ids
-        elif rec.kind == 'param' and rec.out_ids.numel() == ids.numel():
-            union.union_pairs(rec.out_ids, ids)
-
-
-def prune_param_(model: nn.Module, rec: LayerRecord, k: Tensor) -> None:
-    """Slice the parameter of a ``'param'`` record to the kept channels."""
-    owner, _, attr = rec.name.rpartition('.')
-    m = model.get_submodule(owner) if owner else model
-    p = getattr(m, attr)
-    idx = k.nonzero().flatten().to(p.device)
-    setattr(m, attr, nn.Parameter(p.index_select(rec.param_dim, idx)
-                                  .contiguous(),
-                                  requires_grad=p.requires_grad))
-
-
 @contextmanager
-def buffers_in_probe(model: nn.Module, kinds: Dict[nn.Module, str]):
+def buffers_in_probe(model: nn.Module, known: Dict[nn.Module, object]):
     """Let the floating buffers of the modules traced op by op require
     grad during the trace, so an op combining channels with one (a fixed
     position embedding) shows it to the probe, which blocks the channels
-    (a buffer is not sliced on export) instead of missing it."""
+    (a buffer is not sliced on export) instead of missing it. ``known``:
+    each module's layer handler, None for those traced op by op."""
     changed = []
-    for m, kind in kinds.items():
-        if kind is not None:
+    for m, handler in known.items():
+        if handler is not None:
             continue
         for b in m.buffers(recurse=False):
             if b.is_floating_point() and not b.requires_grad:

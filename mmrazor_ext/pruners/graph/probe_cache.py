@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 
 from ...compat.private_apis import input_metadata, saved_values
-from .channel_mapper import Traced, UnknownOp, map_node
+from ..handlers.layer_record import Traced
+from .channel_mapper import UnknownOp, map_node
 
 
 class _Uncacheable(Exception):

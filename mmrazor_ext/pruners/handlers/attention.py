@@ -23,16 +23,17 @@ like a conv) and pruned by their semantics:
   computed in the forward), the recompute scales q by
   ``sqrt(head_dim / kept)`` so the masked model equals the exported one.
 """
-import math
 from typing import Dict, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .attention_specs import PACKED, attention_spec
+from ...registry import LAYER_HANDLERS
+from .attention_masks import attention_output_hook
+from .attention_specs import PACKED, attention_spec, is_opaque_attention
 from .group_units import tie_group_positions
-from .layer_record import LayerRecord
+from .layer_handler import MASK_FLAG, LayerHandler
+from .layer_record import LayerRecord, prunable
 
 
 def _linear(module, name) -> Optional[nn.Linear]:
@@ -133,74 +134,6 @@ def _block_children(union, layers, name, keep_out, why):
                     union.block(ids, why)
 
 
-# ----------------------------------------------------------------- masks
-def _q_scale(module, spec, keep: Tensor) -> float:
-    if not spec.rescale:
-        return 1.0
-    heads = int(getattr(module, spec.heads))
-    per, kept = keep.numel() // heads, int(keep.sum()) // heads
-    return math.sqrt(per / max(1, kept))
-
-
-def attention_output_hook(module, args, kwargs, out):
-    """Forward hook of a functional attention module: its output with the
-    pruned inner dims (and input / output channels) removed; a no-op while
-    all are kept."""
-    spec = attention_spec(module)
-    proj = getattr(module, spec.proj)
-    keep = proj.in_mask
-    if bool(keep.all()):
-        return None
-    s = _q_scale(module, spec, keep)
-    rows = torch.cat([keep * s, keep, keep])
-    w_out = proj.weight * proj.out_mask[:, None] * keep[None, :]
-    b_out = proj.bias * proj.out_mask if proj.bias is not None else None
-    if isinstance(module, nn.MultiheadAttention):
-        return _mha(module, args, kwargs, rows, keep, w_out, b_out)
-    qkv = getattr(module, spec.qkv)
-    w_in = qkv.weight * rows[:, None] * keep[None, :]
-    b_in = qkv.bias * rows if qkv.bias is not None else None
-    from torchvision.models.swin_transformer import shifted_window_attention
-    extra = {}
-    if hasattr(module, 'logit_scale'):
-        extra['logit_scale'] = module.logit_scale
-    return shifted_window_attention(
-        args[0], w_in, w_out, module.get_relative_position_bias(),
-        module.window_size, module.num_heads, shift_size=module.shift_size,
-        attention_dropout=module.attention_dropout, dropout=module.dropout,
-        qkv_bias=b_in, proj_bias=b_out, training=module.training, **extra)
-
-
-_MHA_ARGS = ('query', 'key', 'value', 'key_padding_mask', 'need_weights',
-             'attn_mask', 'average_attn_weights', 'is_causal')
-
-
-def _mha(module, args, kwargs, rows, keep, w_out, b_out):
-    a = dict(zip(_MHA_ARGS, args))
-    a.update(kwargs)
-    q = a['query']
-    k, v = a.get('key', q), a.get('value', q)
-    if module.batch_first:
-        q, k, v = (t.transpose(1, 0) for t in (q, k, v))
-    b_in = module.in_proj_bias * rows if module.in_proj_bias is not None \
-        else None
-    bias_k = module.bias_k * keep if module.bias_k is not None else None
-    bias_v = module.bias_v * keep if module.bias_v is not None else None
-    out, weights = F.multi_head_attention_forward(
-        q, k, v, module.embed_dim, module.num_heads,
-        module.in_proj_weight * rows[:, None] * keep[None, :], b_in,
-        bias_k, bias_v, module.add_zero_attn, module.dropout, w_out, b_out,
-        training=module.training,
-        key_padding_mask=a.get('key_padding_mask'),
-        need_weights=a.get('need_weights', True),
-        attn_mask=a.get('attn_mask'),
-        average_attn_weights=a.get('average_attn_weights', True),
-        is_causal=a.get('is_causal', False))
-    if module.batch_first:
-        out = out.transpose(1, 0)
-    return out, weights
-
-
 # ----------------------------------------------------------------- export
 def prune_attention_(module: nn.Module, k: Tensor) -> None:
     """Set an attention module's widths to the kept channels ``k`` (its
@@ -257,3 +190,51 @@ def attention_param_masks(module: nn.Module, rec: LayerRecord, k: Tensor):
     if module.in_proj_bias is not None:
         out.append((module.in_proj_bias, rows))
     return out
+
+
+@LAYER_HANDLERS.register_module()
+class AttentionHandler(LayerHandler):
+    """The attention classes of ``attention_specs``; subclasses of them
+    with their own forward are known too, as blocking their input."""
+    kind = 'attention'
+    mask_hooks = (attention_output_hook, )
+
+    def matches(self, module: nn.Module) -> bool:
+        return attention_spec(module) is not None or \
+            is_opaque_attention(module)
+
+    def output(self, out):
+        if isinstance(out, (tuple, list)) and out:
+            return out[0]  # nn.MultiheadAttention: (output, weights)
+        return out
+
+    def trace(self, res, rec, module, v, in_shape, out_shape):
+        v = self.read_input(res, rec, v, None)
+        ok = v is not None and trace_attention(
+            res.union, res.layers, rec, module, v.dim, v.ids)
+        return v if ok else None
+
+    def attach_masks(self, module, rec):
+        # its projections carry the masks; a functional one recomputes
+        if getattr(module, MASK_FLAG, False):
+            return
+        setattr(module, MASK_FLAG, True)
+        spec = attention_spec(module)
+        if spec is not None and spec.functional and prunable(rec.out_pos):
+            module.register_forward_hook(attention_output_hook,
+                                         with_kwargs=True)
+
+    def set_masks(self, module, rec, keep):
+        pass  # the projections' masks are the attention's
+
+    def param_masks(self, module, rec, ko, ki):
+        return attention_param_masks(module, rec, ko) if ko is not None \
+            else []
+
+    def parameter_slices(self, rec, ko, ki):
+        return attention_parameter_slices(rec, ko) if ko is not None \
+            else {}
+
+    def prune_(self, module, rec, ko, ki):
+        if ko is not None:
+            prune_attention_(module, ko)

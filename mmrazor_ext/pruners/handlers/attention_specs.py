@@ -5,6 +5,8 @@ from typing import Dict, Optional, Tuple
 
 from torch import nn
 
+from ...adapters import attention_layouts
+
 # ``LayerRecord.norm_mode`` of an attention record whose q/k/v projection
 # is the module's own packed ``in_proj_weight`` (``nn.MultiheadAttention``)
 PACKED = 'packed_qkv'
@@ -54,23 +56,9 @@ def _specs() -> Dict[type, AttentionSpec]:
             'to_qkv', 'merge', 'n_heads', (), ('head_dim', ))
     except ImportError:  # pragma: no cover
         pass
-    try:
-        from mmcls.models.utils.attention import (MultiheadAttention,
-                                                  WindowMSA)
-        specs[MultiheadAttention] = AttentionSpec(
-            'qkv', 'proj', 'num_heads', ('embed_dims', ), ('head_dims', ))
-        specs[WindowMSA] = AttentionSpec('qkv', 'proj', 'num_heads',
-                                         ('embed_dims', ))
-        from mmcls.models.backbones.twins import (
-            GlobalSubsampledAttention, LocallyGroupedSelfAttention)
-        # their forwards take the width from the input: tied to it here
-        specs[LocallyGroupedSelfAttention] = AttentionSpec(
-            'qkv', 'proj', 'num_heads', ('embed_dims', ))
-        specs[GlobalSubsampledAttention] = AttentionSpec(
-            'q', 'proj', 'num_heads', ('embed_dims', ), ('head_dims', ),
-            kv='kv', sr='sr', sr_norm='norm')
-    except ImportError:  # pragma: no cover
-        pass
+    # the frameworks' attentions (mmcls ViT, Swin, Twins...): adapters/
+    for cls, layout in attention_layouts().items():
+        specs[cls] = AttentionSpec(**layout)
     return specs
 
 

@@ -30,8 +30,12 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from ...registry import LAYER_HANDLERS
+from ...utils.tensor_compare import relative_error
 from .group_units import tie_group_positions
+from .layer_handler import new_param, take
 from .layer_record import LayerRecord
+from .norm import NormHandler
 
 
 def _reduce_dims(module, mode: str, cd: int, ndim: int):
@@ -122,8 +126,7 @@ def _norm_mode(module: nn.Module, cd: int, shape) -> Optional[str]:
         except Exception:  # noqa: BLE001 (any failure: not understood)
             return None
         mine = masked_norm(module, 'channel', cd, x, ones)
-    if ref.shape == mine.shape and torch.allclose(ref, mine, rtol=1e-4,
-                                                  atol=1e-5):
+    if relative_error(mine, ref) <= 1e-4:
         return 'channel'
     return None
 
@@ -134,8 +137,8 @@ def _mask_shape(cd: int, ndim: int, n: int):
     return shape
 
 
-def trace_norm(union, rec: LayerRecord, module: nn.Module,
-               v_dim: int, ids: Tensor, in_shape) -> None:
+def trace_norm(union, rec: LayerRecord, module: nn.Module, v_dim: int,
+               ids: Tensor, in_shape) -> None:
     """Record how a LayerNorm / GroupNorm treats the traced channels
     ``ids`` (along dim ``v_dim`` of inputs of ``in_shape``): its mode and
     channel dim, the group ties of GroupNorm; block the channels when the
@@ -155,38 +158,65 @@ def trace_norm(union, rec: LayerRecord, module: nn.Module,
         tie_group_positions(union, ids, module.num_groups)
 
 
-def needs_stat_hook(rec: LayerRecord) -> bool:
-    """Whether the masked norm must recompute its statistics."""
-    return rec.norm_mode in ('ln', 'channel', 'group')
-
-
-def prune_norm_(m: nn.Module, rec: LayerRecord, k: Tensor) -> None:
-    """Slice a LayerNorm / GroupNorm to the kept channels ``k``."""
-    n = int(k.sum())
-    idx = k.nonzero().flatten()
-    dim = norm_param_dim(rec)
-    for name in ('weight', 'bias'):
-        p = getattr(m, name, None)
-        if p is not None:
-            setattr(m, name, nn.Parameter(
-                p.index_select(dim, idx.to(p.device)).contiguous(),
-                requires_grad=p.requires_grad))
-    if isinstance(m, nn.LayerNorm):
-        ns = list(m.normalized_shape)
-        if rec.norm_mode == 'ln':
-            ns[rec.chan_dim - (rec.out_ndim - len(ns))] = n
-        elif len(ns) == 1:
-            ns = [n]
-        m.normalized_shape = tuple(ns)
-    elif isinstance(m, nn.GroupNorm):
-        if rec.norm_mode == 'group1':
-            m.num_groups = n
-        m.num_channels = n
-
-
 def norm_param_dim(rec: LayerRecord) -> int:
     """The dim of the norm's affine parameters that follows channels
     (``'ln'``: the channel dim among the normalised dims)."""
     if rec.norm_mode == 'ln':
         return max(0, rec.chan_dim - (rec.out_ndim - rec.param_dim))
     return 0
+
+
+@LAYER_HANDLERS.register_module()
+class GroupNormHandler(NormHandler):
+    """``nn.LayerNorm`` (and subclasses computing LayerNorm over the
+    channel dim) and ``nn.GroupNorm``: statistics across channels."""
+    kind = 'group_norm'
+    feature_norm = False
+    mask_hooks = NormHandler.mask_hooks + (norm_output_hook, )
+
+    def matches(self, module: nn.Module) -> bool:
+        return isinstance(module, (nn.GroupNorm, nn.LayerNorm))
+
+    def trace(self, res, rec, module, v, in_shape, out_shape):
+        v = self.read_input(res, rec, v, None)
+        if v is None:
+            return None
+        trace_norm(res.union, rec, module, v.dim, v.ids, in_shape)
+        rec.out_ids = v.ids
+        return v
+
+    def output_hook(self, module, rec):
+        if rec.norm_mode not in ('ln', 'channel', 'group'):
+            return super().output_hook(module, rec)
+        # statistics over the kept channels only
+        module._pruner_norm = (rec.norm_mode, rec.chan_dim)
+        return norm_output_hook
+
+    def detach_masks(self, module):
+        if hasattr(module, '_pruner_norm'):
+            del module._pruner_norm
+
+    def param_dim(self, rec):
+        return norm_param_dim(rec)
+
+    def prune_(self, module, rec, ko, ki):
+        """Slice a LayerNorm / GroupNorm to the kept channels ``ko``."""
+        if ko is None:
+            return
+        n = int(ko.sum())
+        dim = norm_param_dim(rec)
+        for name in ('weight', 'bias'):
+            p = getattr(module, name, None)
+            if p is not None:
+                setattr(module, name, new_param(p, take(p, ko, dim)))
+        if isinstance(module, nn.LayerNorm):
+            ns = list(module.normalized_shape)
+            if rec.norm_mode == 'ln':
+                ns[rec.chan_dim - (rec.out_ndim - len(ns))] = n
+            elif len(ns) == 1:
+                ns = [n]
+            module.normalized_shape = tuple(ns)
+        elif isinstance(module, nn.GroupNorm):
+            if rec.norm_mode == 'group1':
+                module.num_groups = n
+            module.num_channels = n

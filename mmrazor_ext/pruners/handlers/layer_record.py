@@ -1,8 +1,16 @@
-"""What the tracer learns about each conv / linear / norm layer."""
-from dataclasses import dataclass, field
-from typing import List, Optional
+"""What the tracer learns about each recognised layer, and the channel
+identity of a traced tensor."""
+from dataclasses import dataclass
+from typing import NamedTuple, Optional, Tuple
 
+import torch
 from torch import Tensor
+
+
+class Traced(NamedTuple):
+    """Channel identity of one tensor: element ids along dim ``dim``."""
+    dim: int
+    ids: Tensor
 
 
 @dataclass
@@ -13,29 +21,51 @@ class LayerRecord:
     channel element it carries (-1 for none). After grouping they are
     replaced by ``in_pos`` / ``out_pos``: the global unit index of each
     channel in the prunable spaces, -1 where the channel is never pruned.
+    ``kind`` names the layer handler that knows the layer
+    (``pruners/handlers/``).
     """
     name: str
-    kind: str  # 'conv', 'linear', 'norm', 'group_norm' or 'param'
+    kind: str  # a registered handler's kind: 'conv', 'linear', 'norm', ...
     in_channels: int = 0
     out_channels: int = 0
     groups: int = 1
-    kernel: int = 1  # kernel elements per (in, out) channel pair
     has_bias: bool = False
-    affine: bool = False
-    tied: bool = False  # grouped conv whose outputs follow its inputs
+    tied: bool = False  # outputs follow the inputs (depthwise, attention)
     produces: bool = False  # outputs are new channel elements
     out_ndim: int = 4
     # norms: the channel dim of the input / output and how the norm treats
-    # channels ('' per channel, see ``norm_masks``); 'param' records (a
+    # channels ('' per channel, see ``group_norm``); parameter records (a
     # parameter following channels, e.g. a layer scale): the dim sliced
     chan_dim: int = 1
     norm_mode: str = ''
     param_dim: int = 0
-    # output elements per sample / out channels, one entry per call
-    positions_per_channel: List[int] = field(default_factory=list)
     in_key: object = None
     out_key: object = None
     in_ids: Optional[Tensor] = None
     out_ids: Optional[Tensor] = None
     in_pos: Optional[Tensor] = None
     out_pos: Optional[Tensor] = None
+
+
+def kept(pos: Tensor, keep: Tensor) -> Tensor:
+    """Bool keep-mask of positions ``pos`` (unit index or -1 = always)."""
+    k = torch.ones(pos.numel(), dtype=torch.bool)
+    m = pos >= 0
+    k[m] = keep[pos[m]]
+    return k
+
+
+def pruned_sides(rec: LayerRecord, keep: Tensor
+                 ) -> Tuple[Optional[Tensor], Optional[Tensor]]:
+    """``(kept outputs, kept inputs)`` of a layer as bool masks, each None
+    where that side of the layer loses no channel."""
+    sides = []
+    for pos in (rec.out_pos, rec.in_pos):
+        k = kept(pos, keep) if pos is not None else None
+        sides.append(None if k is None or bool(k.all()) else k)
+    return tuple(sides)
+
+
+def prunable(pos: Optional[Tensor]) -> bool:
+    """Whether some channel at positions ``pos`` can be pruned."""
+    return pos is not None and bool((pos >= 0).any())
