@@ -25,7 +25,8 @@ from .param_masks import ParamMasks, param_masks
 from .sampling import subnets
 from .sampling.sampler import SamplingMixin
 from .sampling.subnet_io import (check_subnet, load_subnet, save_subnet,
-                        spaces_left_out)
+                                 spaces_left_out)
+from .sampling.subnets import SpaceScores
 
 Subnet = Dict[str, List[int]]
 
@@ -64,9 +65,11 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
             least this fraction of its channels (and ``min_channels``).
         diff_norm: how ``sample_subnet_diff`` makes spaces comparable:
             ``'max'`` (scores divided by their largest magnitude),
-            ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores)
-            or ``'auto'`` (``'max'`` unless some score is negative, then
-            ``'minmax'``).
+            ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores),
+            ``'rank'`` (rank inside the space over its size) or
+            ``'auto'``: the preference of the metric that made the scores
+            (its ``diff_norm``: ``'rank'`` for CDP), else ``'max'``
+            unless some score is negative, then ``'minmax'``.
         forward_fn: ``(model, x) -> outputs`` run by the trace, for models
             whose forward needs more than one image tensor (a callable, or
             an import path ``'package.module:name'`` in a config); default
@@ -232,9 +235,10 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
                 ``pruners/scoring.py``).
 
         Returns:
-            ``{space_name: 1-D scores}`` (one per unit). By default each
-            producer's scores are divided by their maximum, then averaged
-            per unit.
+            ``{space_name: 1-D scores}`` (one per unit), a
+            :class:`SpaceScores` carrying the metric's ``diff_norm``
+            preference. By default each producer's scores are divided by
+            their maximum, then averaged per unit.
         """
         members = self.score_members if members is None else members
         reduce = self.score_reduce if reduce is None else reduce
@@ -268,7 +272,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
                     f'no {kind} scores for space {sp.name!r} (expected one '
                     f'of {[e[0] for e in sides[sp.name]]})')
             out[sp.name] = s.float()
-        return out
+        return SpaceScores(out, metric.diff_norm)
 
     # ------------------------------------------------------------ subnets
     def _keep_from(self, subnet) -> Tensor:
