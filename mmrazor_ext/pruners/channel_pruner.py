@@ -63,9 +63,11 @@ class ChannelPruner(BaseModule):
             least this fraction of its channels (and ``min_channels``).
         diff_norm: how ``sample_subnet_diff`` makes spaces comparable:
             ``'max'`` (scores divided by their largest magnitude),
-            ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores)
-            or ``'auto'`` (``'max'`` unless some score is negative, then
-            ``'minmax'``).
+            ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores),
+            ``'rank'`` (rank inside the space over its size) or
+            ``'auto'``: the preference of the metric that made the scores
+            (its ``diff_norm``: ``'rank'`` for CDP), else ``'max'``
+            unless some score is negative, then ``'minmax'``.
         forward_fn: ``(model, x) -> outputs`` run by the trace, for models
             whose forward needs more than one image tensor (a callable, or
             an import path ``'package.module:name'`` in a config); default
@@ -266,9 +268,10 @@ class ChannelPruner(BaseModule):
                 ``pruners/scoring.py``).
 
         Returns:
-            ``{space_name: 1-D scores}`` (one per unit). By default each
-            producer's scores are divided by their maximum, then averaged
-            per unit.
+            ``{space_name: 1-D scores}`` (one per unit), a
+            :class:`SpaceScores` carrying the metric's ``diff_norm``
+            preference. By default each producer's scores are divided by
+            their maximum, then averaged per unit.
         """
         return scoring.space_scores(
             build_metric(metric), contents, self.model, self.prunable_spaces,

@@ -26,6 +26,8 @@ from typing import Dict, List
 import torch
 from torch import Tensor
 
+from .sampling.subnets import SpaceScores
+
 MEMBERS = ('producers', 'coupled')
 REDUCE = ('mean', 'sum', 'max')
 NORM = ('member_max', 'member_mean', 'none')
@@ -126,7 +128,8 @@ def reduce_space(sp, entries: List, layer_scores: Dict[str, Tensor],
 def space_scores(metric, contents, model, spaces, layers, members: str,
                  reduce: str, norm: str) -> Dict[str, Tensor]:
     """``{space: 1-D scores}`` (one per unit) of ``metric`` (an instance)
-    over the prunable ``spaces``: the members' weights read from
+    over the prunable ``spaces``, a ``SpaceScores`` carrying the metric's
+    ``diff_norm`` preference: the members' weights read from
     ``model`` (weight metrics, when ``contents`` is None) or ``contents``
     keyed by the spaces' feature layers (feature metrics)."""
     check_options(members, reduce, norm)
@@ -156,4 +159,4 @@ def space_scores(metric, contents, model, spaces, layers, members: str,
                 f'no {kind} scores for space {sp.name!r} (expected one '
                 f'of {[e[0] for e in sides[sp.name]]})')
         out[sp.name] = s.float()
-    return out
+    return SpaceScores(out, metric.diff_norm)
