@@ -200,6 +200,8 @@ class ChannelPruner(BaseModule):
         found = self.checker.trial(self.prunable_spaces, self.num_units,
                                    self.keep, self._export_keep,
                                    self.export_check)
+        if found is None:
+            return
         if found:
             self._keep_whole(found)
             self.table = SpaceTable(self.channel_spaces, renumber_units(

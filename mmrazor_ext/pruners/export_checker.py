@@ -36,15 +36,17 @@ class ExportChecker:
         self._verifier = ExportVerifier(model, layers, x, forward_fn, mode)
 
     def trial(self, spaces, num_units: int, masks_set: Tensor,
-              export_fn: Callable[[Tensor], nn.Module], mode: str) -> Found:
+              export_fn: Callable[[Tensor], nn.Module], mode: str
+              ) -> Optional[Found]:
         """The spaces an export of a trial subnet (every other unit of
-        each space) cannot have pruned; the masks may hold the trial
-        after it."""
+        each space) cannot have pruned, after which the masks may hold
+        the trial; None when the trial ran on the meta device only (the
+        masks untouched, nothing found)."""
         if mode == 'off' or not spaces:
-            return {}
+            return None
         keep = trial_keep(spaces, num_units)
         if self._verifier.runs_on_meta(keep):
-            return {}
+            return None
         _, found, _ = self._verifier.verify(spaces, keep, export_fn,
                                             masks_set=masks_set)
         return found
