@@ -28,7 +28,7 @@ class ExportCheckMixin:
         if self.export_check == 'off' or not spaces:
             return
         keep = trial_keep(spaces, self.num_units)
-        if self._verifier.runs_on_meta(keep):
+        if self._verifier.runs_with_stand_ins(keep):
             return
         _, found, _ = self._verifier.verify(
             spaces, keep, self._export_keep, masks_set=self.keep)
