@@ -4,7 +4,8 @@ Importing the package (or naming it in a config's ``custom_imports``)
 registers its backbones, datasets, hooks, metrics, pruners and algorithms
 into the mmcls / mmrazor registries.
 """
-# first: before anything below imports mmrazor, which imports mmdet / mmseg
+from . import quiet  # noqa: F401  first: known-harmless warnings silenced
+# next: before anything below imports mmrazor, which imports mmdet / mmseg
 from .optional_deps import hide_broken_optional_packages
 
 hide_broken_optional_packages()

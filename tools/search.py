@@ -22,17 +22,15 @@ by renames, so a file there is always complete.
     python tools/search.py CONFIG CHECKPOINT [--work-dir DIR]
         [--cfg-options key=value ...] [--launcher pytorch]
 """
-import argparse
 import glob
 import os
 import os.path as osp
 import re
-import time
 
+import mmrazor_ext  # noqa: F401  first: quiets known-harmless warnings
 import mmcv
 import torch.distributed as dist
 from mmcls.datasets import build_dataloader, build_dataset
-from mmcls.utils import get_root_logger
 from mmcv.parallel import MMDataParallel
 from mmcv.runner import get_dist_info, load_state_dict
 from mmcls.models import build_classifier
@@ -44,8 +42,13 @@ from mmrazor_ext.apis import (UserInputError, build_model, check_checkpoint,
                               check_work_dir, load_config,
                               multi_process_test, setup_device,
                               single_device_test, wrap_model)
-from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
-                                  parse_launch_args)
+from mmrazor_ext.apis.cli import (ToolParser, add_launch_args,
+                                  exit_on_user_error, parse_launch_args,
+                                  rank_from_env)
+from mmrazor_ext.apis.console import (attach_log_file, console_logger,
+                                      detach_log_file, run_line,
+                                      unique_timestamp, versions_line)
+from mmrazor_ext.core import WorkDirLock
 from mmrazor_ext.apis.train import loader_settings
 from mmrazor_ext.algorithms.pretrained import load_pretrained
 from mmrazor_ext.searchers import GeatpySearcher
@@ -56,7 +59,8 @@ from mmrazor.models.builder import build_pruner  # noqa: E402,I100
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = ToolParser(
+        prog='search.py',
         description='search a trained supernet (mmrazor searcher)')
     parser.add_argument('config', help='search config (has `searcher`)')
     parser.add_argument('checkpoint', help='trained supernet checkpoint')
@@ -112,25 +116,48 @@ def prepare_hybrid(args, cfg):
         model=model, pruner=pruner, data=cfg.data,
         checkpoint=args.checkpoint, work_dir=cfg.work_dir,
         config=args.config))
+    searcher.prepare_split()  # enough training images for the split?
     return cfg, distributed, searcher
+
+
+def take_work_dir(cfg):
+    """The work dir's lock (rank 0 of a distributed run takes it)."""
+    check_work_dir(cfg.work_dir)
+    lock = WorkDirLock(cfg.work_dir)
+    if rank_from_env() == 0:
+        lock.acquire()
+    return lock
+
+
+def start_log(logger, cfg, distributed):
+    """The search's log file, named uniquely in the work dir."""
+    mmcv.mkdir_or_exist(osp.abspath(cfg.work_dir))
+    path = osp.join(cfg.work_dir, f'{unique_timestamp(cfg.work_dir)}.log')
+    handler = attach_log_file(logger, path)
+    logger.info(f'search.py: {versions_line()}')
+    logger.info(f'search.py: {run_line(cfg, distributed, path)}')
+    return handler
 
 
 def hybrid_main(args, cfg):
     """HybridSearch's search stage."""
-    cfg, distributed, searcher = exit_on_user_error(
-        'search.py', prepare_hybrid, args, cfg)
-    mmcv.mkdir_or_exist(osp.abspath(cfg.work_dir))
-    rank = get_dist_info()[0]
-    timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
-    get_root_logger(log_file=osp.join(cfg.work_dir, f'{timestamp}.log')
-                    if rank == 0 else None)
-    result = searcher.search()
-    if rank == 0:
-        best = result['best']
-        write_json([dict(json=searcher.json_path, flops=best['flops'],
-                         flops_ratio=best['flops_ratio'],
-                         search_top1=best['search_top1'])],
-                   osp.join(cfg.work_dir, 'search_results.json'))
+    logger = console_logger()
+    lock = exit_on_user_error('search.py', take_work_dir, cfg)
+    handler = None
+    try:
+        cfg, distributed, searcher = exit_on_user_error(
+            'search.py', prepare_hybrid, args, cfg)
+        handler = start_log(logger, cfg, distributed)
+        result = searcher.search()
+        if get_dist_info()[0] == 0:
+            best = result['best']
+            write_json([dict(json=searcher.json_path, flops=best['flops'],
+                             flops_ratio=best['flops_ratio'],
+                             search_top1=best['search_top1'])],
+                       osp.join(cfg.work_dir, 'search_results.json'))
+    finally:
+        detach_log_file(logger, handler)
+        lock.release()
     if distributed:
         dist.destroy_process_group()
     return result
@@ -189,7 +216,7 @@ def main(argv=None):
         'search.py', prepare, args, cfg)
     search_dir = osp.join(cfg.work_dir, 'greedy_search')
     mmcv.mkdir_or_exist(search_dir)
-    logger = get_root_logger()
+    logger = console_logger()
     model = wrap_model(model, cfg.device, distributed)
     if not hasattr(model, 'module'):  # mmrazor's searchers want a wrapper
         model = MMDataParallel(model)  # CPU: no device ids

@@ -11,15 +11,13 @@ plain classifier's; ``--subnet`` applies a pruned subnet JSON first. An
 algorithm checkpoint that holds a subnet is evaluated with it; ``--subnet``
 must then be that same subnet (another one is a one-line error).
 """
-import argparse
 import os.path as osp
 
+import mmrazor_ext  # noqa: F401  first: quiets known-harmless warnings
 import mmcv
 import numpy as np
 import torch
 import torch.distributed as dist
-from mmcls.utils import get_root_logger
-from mmcv import DictAction
 from mmcv.runner import get_dist_info, load_state_dict
 
 from mmrazor_ext.apis import (build_dataloader, build_dataset, build_model,
@@ -28,23 +26,28 @@ from mmrazor_ext.apis import (build_dataloader, build_dataset, build_model,
                               load_config,
                               multi_process_test, setup_device,
                               single_device_test, wrap_model)
-from mmrazor_ext.apis.cli import (add_launch_args, exit_on_user_error,
+from mmrazor_ext.apis.cli import (KeyValueAction, ToolParser,
+                                  add_launch_args, exit_on_user_error,
                                   parse_launch_args)
+from mmrazor_ext.apis.console import console_logger
+from mmrazor_ext.apis.run_checks import check_metric_options
 from mmrazor_ext.apis.train import loader_settings
 from mmrazor_ext.utils import (UserInputError, atomic_write,
                                state_dict_mismatch)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolParser(prog='test.py',
+                        description=__doc__.splitlines()[0])
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file to evaluate')
     parser.add_argument('--metrics', nargs='+', default=None,
                         help='dataset.evaluate metrics, e.g. accuracy '
                         'precision recall f1_score (default accuracy; '
                         'segmentation: mIoU)')
-    parser.add_argument('--metric-options', nargs='+', action=DictAction,
-                        default={}, help='e.g. topk=1,5')
+    parser.add_argument('--metric-options', nargs='+', action=KeyValueAction,
+                        default={}, help='e.g. topk=1,5 (classification: '
+                        'topk, thrs, average_mode)')
     parser.add_argument('--out', help='write metrics and predictions to '
                         'this .json or .pkl file')
     parser.add_argument('--subnet', help='subnet JSON of a pruned model '
@@ -69,6 +72,9 @@ def prepare(args):
     if args.metrics is None:
         args.metrics = default_metrics(cfg.data.test)
     check_eval_metrics(cfg.data.test, args.metrics, '--metrics')
+    if args.metric_options:
+        args.metric_options = check_metric_options(
+            cfg, args.metric_options, '--metric-options')
     check_data_paths(cfg)
     ckpt = check_checkpoint(args.checkpoint, 'test')
     distributed = setup_device(cfg, args.launcher)
@@ -155,10 +161,10 @@ def write_atomic(obj, path):
 
 def main(argv=None):
     args = parse_args(argv)
+    logger = console_logger()
     cfg, distributed, dataset, loader, model = exit_on_user_error(
         'test.py', prepare, args)
 
-    logger = get_root_logger()
     model = wrap_model(model, cfg.device, distributed)
     if distributed:
         outputs = multi_process_test(model, loader)
@@ -166,7 +172,6 @@ def main(argv=None):
         outputs = single_device_test(model, loader)
     rank = get_dist_info()[0]
     if rank == 0:
-        print()
         seg = hasattr(dataset, 'get_gt_seg_maps')  # mmseg: maps, no scores
         options = {} if seg else dict(metric_options=args.metric_options)
         results = dataset.evaluate(outputs, metric=args.metrics,

@@ -11,7 +11,6 @@ Example:
     python tools/visualize_scores.py configs/resnet/x.py CDPMetric \
         --checkpoint work_dirs/x/latest.pth --out-dir work_dirs/x/scores
 """
-import argparse
 import copy
 import math
 import os
@@ -26,14 +25,14 @@ from matplotlib.cm import ScalarMappable  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import torch  # noqa: E402
+import mmrazor_ext  # noqa: E402,F401  before mmcv: known warnings quiet
 from mmcls.datasets import build_dataloader, build_dataset  # noqa: E402
 from mmcls.models import build_classifier  # noqa: E402
-from mmcv import DictAction  # noqa: E402
 from mmcv.runner import load_checkpoint  # noqa: E402
 
-import mmrazor_ext  # noqa: E402,F401
 from mmrazor_ext.apis import (auto_device, check_checkpoint,  # noqa: E402
                               load_config)
+from mmrazor_ext.apis.cli import KeyValueAction, ToolParser  # noqa: E402
 from mmrazor_ext.metrics import (CDPMetric, build_metric,  # noqa: E402
                                  collect_scores, collect_statistics)
 from mmrazor_ext.metrics.base_metric import WEIGHT_KINDS  # noqa: E402
@@ -43,7 +42,8 @@ MAX_LEGEND = 48  # layer names listed beside all_layers.png's axes
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolParser(prog='visualize_scores.py',
+                        description=__doc__.splitlines()[0])
     parser.add_argument('config', help='mmcls config of the model and data')
     parser.add_argument('metric', help='registered metric, e.g. CDPMetric')
     parser.add_argument('--checkpoint', help='weights to score (default: '
@@ -57,9 +57,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-images', type=int, default=512)
     parser.add_argument('--batch-size', type=int, help='default: '
                         'data.samples_per_gpu of the config')
-    parser.add_argument('--metric-options', nargs='+', action=DictAction,
+    parser.add_argument('--metric-options', nargs='+', action=KeyValueAction,
                         default={}, help='metric arguments, key=value')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
                         help='override config keys, key=value')
     parser.add_argument('--device', help='default: cuda if visible')
     return parser.parse_args(argv)

@@ -21,7 +21,7 @@ from mmrazor.models.algorithms.base import BaseAlgorithm
 from ..adapters import scoped_architecture
 from ..engine import (DEFAULT_STAGES, build_loader, evaluate,
                       recalibrate_bn)
-from ..metrics import build_metric, collect_statistics
+from ..metrics import build_metric, collect_statistics, metric_name
 from ..pruners.param_masks import zero_pruned_
 from ..utils import UserInputError, broadcast_object
 from .pretrained import load_pretrained
@@ -82,7 +82,7 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
                          pruner=pruner, init_cfg=init_cfg)
         self.metric, self.num_batches = metric, num_batches
         self.data, self.do_evaluate, self.seed = data, evaluate, seed
-        self.recalibrate_bn = int(recalibrate_bn)
+        self.recalibrate_bn = recalibrate_bn
         self.finetune = finetune
         self.register_buffer('pruned_keep', self.pruner.keep_vector())
         self.register_buffer('steps_done', torch.tensor(0))
@@ -120,6 +120,16 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
         if self.finetune not in FINETUNE:
             raise UserInputError(f'{self.NAME} finetune={self.finetune!r} '
                                  f'is not one of {FINETUNE}')
+        for key, least in (('num_batches', 1), ('recalibrate_bn', 0)):
+            value = getattr(self, key)
+            if value is None and key == 'num_batches':
+                continue  # every batch
+            if isinstance(value, bool) or not isinstance(value, int) or \
+                    value < least:
+                raise UserInputError(
+                    f'{self.NAME} {key}={value!r} must be an integer >= '
+                    f'{least}' + (' (0: BN statistics kept)' if least == 0
+                                  else ' (training batches scored)'))
         try:
             metric = build_metric(self.metric)
         except (KeyError, TypeError, ValueError) as e:
@@ -183,7 +193,7 @@ class BasePruningAlgorithm(PrunedStructureMixin, BaseAlgorithm):
 
     def step_action(self) -> str:
         """What a prune step does first, for the log."""
-        return f'scoring channels with {self.metric}'
+        return f'scoring channels with {metric_name(self.metric)}'
 
     def prune_step(self, step: int, optimizer=None):
         """Score, choose and apply prune step ``step`` (0-based); units

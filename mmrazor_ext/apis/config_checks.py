@@ -5,9 +5,11 @@ file, key or value at fault; the tools print it instead of a traceback
 from deep inside mmcv.
 """
 import difflib
+import gc
 import inspect
 import os
 import os.path as osp
+import sys
 import tempfile
 
 from mmcv import Config
@@ -29,15 +31,38 @@ def load_config(path, cfg_options=None):
     """
     if not osp.isfile(path):
         raise UserInputError(f'config file {path} not found')
-    try:
-        cfg = Config.fromfile(path)
-    except Exception as e:  # syntax errors, missing _base_ files, ...
-        raise UserInputError(f'cannot read config {path}: {e}') from e
+    cfg, error = _read_config(path)
+    if error:
+        raise UserInputError(f'cannot read config {path}: {error}')
     for key in (cfg_options or {}):
         _check_key(cfg, key, path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def _read_config(path):
+    """``(Config, None)``, or ``(None, why)`` for a config mmcv cannot
+    read (syntax errors, missing ``_base_`` files, ...). A failed read
+    leaves mmcv's temporary copy of the config to be cleaned up after its
+    folder is gone, which prints an "Exception ignored ...
+    FileNotFoundError" traceback: that cleanup runs here, quietly."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if not isinstance(unraisable.exc_value, FileNotFoundError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        try:
+            return Config.fromfile(path), None
+        except Exception as e:
+            error = str(e).strip() or type(e).__name__
+        gc.collect()
+        return None, error
+    finally:
+        sys.unraisablehook = previous
 
 
 def _check_key(cfg, key, path):
@@ -129,7 +154,9 @@ def _accepts(node, word):
 
 def check_data_paths(cfg):
     """Every ``data_prefix`` / ``ann_file`` of ``cfg.data.*`` exists, and
-    every mmseg ``img_dir`` / ``ann_dir`` (under ``data_root``)."""
+    every mmseg ``img_dir`` / ``ann_dir`` (under ``data_root``). The
+    message names the environment variable that sets the data root when
+    the config says which (``data_root_env``)."""
     for split in ('train', 'val', 'test'):
         ds = cfg.data.get(split)
         for sub in (ds.get('datasets', [ds]) if ds else []):
@@ -142,8 +169,13 @@ def check_data_paths(cfg):
                 if path and not osp.exists(osp.expanduser(path)):
                     shown = f'{value} (under data_root {root})' \
                         if path != value else value
+                    env = cfg.get('data_root_env')
+                    hint = f' (the data root is ${env}, now ' \
+                        f'{os.environ[env]!r})' if os.environ.get(env) else \
+                        f'; set ${env} to the data root' if env else ''
                     raise UserInputError(
-                        f'data path not found: data.{split}.{key}={shown}')
+                        f'data path not found: data.{split}.{key}={shown}'
+                        f'{hint}')
 
 
 def check_work_dir(path):
@@ -213,12 +245,14 @@ def _check_names(cls, metrics, allowed, what):
                 f'({", ".join(allowed)}){hint}')
 
 
-def check_resume_from(model, path):
+def check_resume_from(model, path, max_epochs=None):
     """The ``resume_from`` checkpoint was saved by a training run of this
     model: it has the epoch to continue from, and its state dict has the
     model's keys and shapes (mmcv's resume loads non-strictly and fails
     later, or trains on). A pruning algorithm first takes the structure
-    the checkpoint carries (``load_structure``), as training will."""
+    the checkpoint carries (``load_structure``), as training will. With
+    ``max_epochs`` (the runner's), a checkpoint with no epoch left to
+    train is refused too: mmcv would exit at once without a word."""
     ckpt = check_checkpoint(path, 'resume_from')
     meta = ckpt.get('meta')
     if not isinstance(meta, dict) or 'epoch' not in meta or \
@@ -242,3 +276,8 @@ def check_resume_from(model, path):
     if what:
         raise UserInputError(f'resume_from checkpoint {path} does not fit '
                              f'the model ({what})')
+    if max_epochs is not None and meta['epoch'] >= max_epochs:
+        raise UserInputError(
+            f"resume_from checkpoint {path} is at epoch {meta['epoch']} "
+            f'and runner.max_epochs is {max_epochs}: nothing left to train '
+            f'(raise runner.max_epochs to train on)')

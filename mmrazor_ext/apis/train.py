@@ -1,3 +1,5 @@
+import copy
+
 import torch
 from mmcls.core import DistEvalHook, EvalHook
 from mmcls.utils import get_root_logger
@@ -5,7 +7,7 @@ from mmcv.parallel import MMDataParallel
 from mmcv.runner import DistSamplerSeedHook, build_runner
 from mmrazor.core.optimizer import build_optimizers
 
-from ..core import AnyDeviceDistributedDataParallel
+from ..core import AnyDeviceDistributedDataParallel, no_buffer_sync
 from ..engine.test_loops import multi_process_test, single_device_test
 from ..utils import check_checkpoint
 from .tasks import build_dataloader, build_dataset, needs_scatter
@@ -15,12 +17,19 @@ _LOADER_KEYS = ('train', 'val', 'test', 'train_dataloader', 'val_dataloader',
 
 
 def loader_settings(cfg, distributed, world_size):
-    """Loader arguments shared by train and val, as mmcls builds them."""
+    """Loader arguments shared by train and val, as mmcls builds them;
+    memory pinned only for GPUs, and ``persistent_workers`` only with
+    worker processes (``workers_per_gpu=0`` works whatever the config's
+    ``persistent_workers``)."""
     settings = dict(num_gpus=world_size if not distributed else 1,
                     dist=distributed, round_up=True, seed=cfg.get('seed'),
-                    sampler_cfg=cfg.get('sampler', None))
+                    sampler_cfg=cfg.get('sampler', None),
+                    pin_memory=cfg.get('device') == 'cuda')
     settings.update({k: v for k, v in cfg.data.items()
                      if k not in _LOADER_KEYS})
+    if not settings.get('workers_per_gpu', 2):
+        # torch refuses persistent workers without worker processes
+        settings['persistent_workers'] = False
     return settings
 
 
@@ -36,13 +45,25 @@ def wrap_model(model, device, distributed, find_unused_parameters=False):
         device_ids = [torch.cuda.current_device()] if device == 'cuda' \
             else None
         return AnyDeviceDistributedDataParallel(
-            model, device_ids=device_ids, broadcast_buffers=False,
-            find_unused_parameters=find_unused_parameters)
+            model, device_ids=device_ids,
+            find_unused_parameters=find_unused_parameters,
+            **no_buffer_sync())
     if device == 'cuda':
         return MMDataParallel(model.cuda(), device_ids=[0])
     if needs_scatter(model) and not torch.cuda.is_available():
         return MMDataParallel(model.cpu())  # no device: scatters on CPU
     return model.cpu()
+
+
+def log_every_epoch(log_config):
+    """``log_config`` whose logger hooks also log the last iterations of
+    each epoch (mmcv's ``ignore_last=False``), so the loss is logged at
+    least once an epoch whatever the ``interval``; a hook that sets
+    ``ignore_last`` keeps it."""
+    log_config = copy.deepcopy(log_config)
+    for hook in (log_config or {}).get('hooks', []):
+        hook.setdefault('ignore_last', False)
+    return log_config
 
 
 def train_model(model, datasets, cfg, distributed=False, validate=True,
@@ -89,7 +110,7 @@ def train_model(model, datasets, cfg, distributed=False, validate=True,
     runner.timestamp = timestamp
     runner.register_training_hooks(
         cfg.lr_config, cfg.optimizer_config, cfg.checkpoint_config,
-        cfg.log_config, cfg.get('momentum_config', None),
+        log_every_epoch(cfg.log_config), cfg.get('momentum_config', None),
         custom_hooks_config=cfg.get('custom_hooks', None))
     if distributed:
         runner.register_hook(DistSamplerSeedHook())

@@ -1,5 +1,7 @@
-from .any_device_ddp import AnyDeviceDistributedDataParallel, rewrap_model
+from .any_device_ddp import (AnyDeviceDistributedDataParallel,
+                             no_buffer_sync, rewrap_model)
 from .safe_epoch_runner import SafeEpochBasedRunner
+from .work_dir_lock import WorkDirLock
 
 __all__ = ['AnyDeviceDistributedDataParallel', 'SafeEpochBasedRunner',
-           'rewrap_model']
+           'WorkDirLock', 'no_buffer_sync', 'rewrap_model']

@@ -1,3 +1,5 @@
+import inspect
+
 import torch
 from mmcv.parallel import MODULE_WRAPPERS, scatter_kwargs
 from torch.nn.parallel import DistributedDataParallel
@@ -46,6 +48,17 @@ class AnyDeviceDistributedDataParallel(DistributedDataParallel):
             return self._run_step('val_step', *inputs, **kwargs)
 
 
+def no_buffer_sync(sync: bool = False) -> dict:
+    """DDP's keyword for whether buffers are broadcast from rank 0 at each
+    forward: ``forward_sync_buffers`` since torch 2.13, which deprecates
+    ``broadcast_buffers`` with a FutureWarning on every rank (buffers are
+    then still synced once at construction, as the ranks start equal)."""
+    params = inspect.signature(DistributedDataParallel.__init__).parameters
+    key = 'forward_sync_buffers' if 'forward_sync_buffers' in params \
+        else 'broadcast_buffers'
+    return {key: sync}
+
+
 def rewrap_model(wrapper):
     """A new wrapper of the same kind and settings around
     ``wrapper.module``, after the module's parameters were replaced (a
@@ -55,7 +68,9 @@ def rewrap_model(wrapper):
     they are."""
     if not isinstance(wrapper, DistributedDataParallel):
         return wrapper
+    sync = getattr(wrapper, 'forward_sync_buffers',
+                   getattr(wrapper, 'broadcast_buffers', False))
     return type(wrapper)(
         wrapper.module, device_ids=wrapper.device_ids,
-        broadcast_buffers=wrapper.broadcast_buffers,
-        find_unused_parameters=wrapper.find_unused_parameters)
+        find_unused_parameters=wrapper.find_unused_parameters,
+        **no_buffer_sync(sync))

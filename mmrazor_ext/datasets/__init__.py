@@ -1,7 +1,9 @@
+from .image_net_folder import ImageNetFolder
 from .offline_cifar import OfflineCIFAR10, OfflineCIFAR100
 from .sklearn_digits import SklearnDigits
 
-__all__ = ['OfflineCIFAR10', 'OfflineCIFAR100', 'SklearnDigits']
+__all__ = ['ImageNetFolder', 'OfflineCIFAR10', 'OfflineCIFAR100',
+           'SklearnDigits']
 
 try:  # mmseg is optional (absent, or hidden by optional_deps)
     import mmseg.datasets  # noqa: F401

@@ -12,6 +12,9 @@ from .latency import compare_latency, cpu_latency, machine_load
 from .report import format_table
 
 RECORD_KEY = 'pruning_record'  # in runner.meta['hook_msgs'], so in ckpts
+# report rows shown only when their stage ran (no fine-tuning epoch, no
+# BN recalibration, nothing merged), not as a row of dashes
+_ONLY_WHEN_RUN = ('after_recalibration', 'after_finetune', 'merged')
 
 
 @HOOKS.register_module()
@@ -120,13 +123,17 @@ class PruningHook(Hook):
         runner.model = rewrap_model(runner.model)
         runner.model.train()
         after = sum(p.numel() for p in algo.parameters())
+        if runner.epoch >= runner.max_epochs:
+            return  # no fine-tuning epoch (runner.max_epochs=0)
+        count = f'{before} -> {after}' if after != before else f'{after}'
         runner.logger.info(f'{algo.NAME}: fine-tuning continues on the '
-                           f'physically pruned model ({before} -> {after} '
-                           'trained parameters)')
+                           f'physically pruned model ({count} trained '
+                           'parameters)')
 
     def after_run(self, runner):
         algo = self.algorithm(runner)
-        if algo.data is not None and algo.do_evaluate:
+        if algo.data is not None and algo.do_evaluate and runner.epoch > 0:
+            # no "after fine-tuning" row when no epoch was trained
             algo.record['after_finetune'] = algo.evaluate_val()
         if rank() != 0:
             return
@@ -140,19 +147,16 @@ class PruningHook(Hook):
             self._folded = len(pairs)
         report = self.report(runner, algo, exported, deploy)
         write_json(report, self._path(runner, 'report'))
+        files = ', '.join(f'{what} {name}' for what, name in
+                          report['files'].items() if name)
+        folded = f' ({report["bn_folded"]} BatchNorms folded into the ' \
+            'deploy model)' if deploy is not None else ''
         runner.logger.info(f'{algo.NAME} report (val accuracy in %):\n' +
-                           format_table(report) + '\nfiles in ' +
-                           f'{runner.work_dir}: {report["files"]}')
-        if deploy is not None:
-            runner.logger.info('deploy model: {} BatchNorms folded; CPU '
-                               'latency exported -> deploy (ms): {}'.format(
-                                   report['bn_folded'], ', '.join(
-                                       f'{b} {r["exported"]:.2f} -> '
-                                       f'{r["deploy"]:.2f}' for b, r in
-                                       report['latency_ms'].items())))
+                           format_table(report) + f'\nfiles in '
+                           f'{runner.work_dir}: {files}{folded}')
 
     def report(self, runner, algo, exported, deploy=None) -> dict:
-        flops, params = algo.pruner.flops_params(algo.pruner.get_subnet())
+        flops, params = algo.pruner.count(exported)  # the model it describes
         t0 = time.time()
         models = dict(unpruned=algo.unpruned_model() if hasattr(
             algo, 'unpruned_model') else algo.pruner.export(subnet={}),
@@ -166,9 +170,12 @@ class PruningHook(Hook):
                    for batch, s in stats.items()}
         if deploy is not None:  # the same interleaved runs
             for batch, s in stats.items():
+                folded = compare_latency(s, load, base='exported',
+                                         other='deploy')
                 latency[batch]['deploy'] = s['deploy']['median']
-                latency[batch]['iqr']['deploy'] = [s['deploy']['q1'],
-                                                   s['deploy']['q3']]
+                latency[batch]['iqr']['deploy'] = folded['iqr']['deploy']
+                latency[batch].update(deploy_speedup=folded['speedup'],
+                                      deploy_caveat=folded['caveat'])
         latest = osp.join(runner.work_dir, 'latest.pth')
         checkpoint = osp.basename(osp.realpath(latest)) \
             if osp.exists(latest) else None
@@ -179,7 +186,7 @@ class PruningHook(Hook):
             subnet_file=rec.get('subnet_file'), finetune=algo.finetune,
             stages=[list(s) for s in algo.STAGES],
             accuracy={k: rec.get(k) for k, _ in algo.STAGES
-                      if k != 'after_recalibration' or k in rec},
+                      if k in rec or k not in _ONLY_WHEN_RUN},
             flops=dict(unpruned=algo.full_flops, pruned=flops,
                        ratio=flops / algo.full_flops),
             params=dict(unpruned=algo.full_params, pruned=params,

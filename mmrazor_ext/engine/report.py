@@ -19,11 +19,17 @@ def _ms(row, name):
     return f'{row[name]:.2f}{spread}'
 
 
+def _caveat(why):
+    return f' unreliable: {why}' if why else ''
+
+
 def format_table(report: dict) -> str:
     """The report as a plain-text table: accuracy per stage (the first two
     metrics of its records: top-1 / top-5, or mIoU / aAcc), FLOPs,
     parameters, CPU latency (median [first-third quartile], and why a
-    comparison is unreliable when it is)."""
+    comparison is unreliable when it is) of the unpruned and exported
+    models, and of the exported model against its BN-folded deploy
+    model."""
     acc = report['accuracy']
     stages = [(k, label) for k, label in
               report.get('stages', DEFAULT_STAGES) if k in acc]
@@ -44,8 +50,13 @@ def format_table(report: dict) -> str:
         rows.append((f'CPU latency {batch} (ms)',
                      _ms(ms, 'unpruned'),
                      f'-> {_ms(ms, "exported")} (x{ms["speedup"]:.2f})' +
-                     (f' unreliable: {ms["caveat"]}' if ms.get('caveat')
-                      else '')))
+                     _caveat(ms.get('caveat'))))
+    for batch, ms in report.get('latency_ms', {}).items():
+        if 'deploy_speedup' in ms:  # exported vs BN folded, same runs
+            rows.append((f'  BN folded {batch} (ms)', _ms(ms, 'exported'),
+                         f'-> {_ms(ms, "deploy")} '
+                         f'(x{ms["deploy_speedup"]:.2f})' +
+                         _caveat(ms.get('deploy_caveat'))))
     sec = report.get('finetune_seconds_per_iter')
     if sec is not None:
         rows.append(('fine-tuning s/iter', f'{sec:.3f}',

@@ -24,6 +24,9 @@ def single_device_test(model, data_loader, progress_scale=1):
         results.extend(result)
         if bar is not None:
             bar.update(len(result) * progress_scale)
+    if bar is not None:  # the bar ends its line: the log goes on below
+        bar.file.write('\n')
+        bar.file.flush()
     return results
 
 

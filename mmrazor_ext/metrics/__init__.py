@@ -1,7 +1,7 @@
 from .apoz_metric import APoZMetric
 from .base_metric import BaseMetric
 from .bn_scale_metric import BNScaleMetric
-from .builder import build_metric
+from .builder import build_metric, metric_name
 from .cdp_metric import CDPMetric
 from .cka_metric import CKAMetric
 from .collection import (collect_scores, collect_statistics, default_layers,
@@ -19,6 +19,7 @@ from .taylor_metric import TaylorMetric
 
 __all__ = [
     'BaseMetric', 'FeatureMetric', 'StatsCollector', 'build_metric',
+    'metric_name',
     'collect_scores', 'collect_statistics', 'default_layers', 'split_batch',
     'L1Metric', 'L2Metric', 'BNScaleMetric', 'FPGMMetric', 'RandomMetric',
     'MeanActivationMetric', 'APoZMetric', 'HRankMetric', 'CDPMetric',

@@ -214,12 +214,19 @@ class GeatpySearcher:
                 state, open(tmp, 'wb')))
 
     # ------------------------------------------------------------ search
+    def prepare_split(self) -> SearchSplit:
+        """The search split of the training set, built (and its size
+        checked against ``search_split.num_images``) before the search;
+        :meth:`search` builds it when this was not called."""
+        self._split = SearchSplit(self.data, self.split_cfg['num_images'],
+                                  self.seed)
+        return self._split
+
     def search(self) -> dict:
         """Run (or resume) the search; write the JSON and PNGs (rank 0).
         Returns the JSON's content."""
         t_start = time.time()
-        split = SearchSplit(self.data, self.split_cfg['num_images'],
-                            self.seed)
+        split = getattr(self, '_split', None) or self.prepare_split()
         images, labels = split.search_data()
         evaluator = CandidateEvaluator(
             self.pruner, images, labels,

@@ -70,10 +70,9 @@ def subnet_for(data: dict, pruner, path: str) -> Dict[str, List[int]]:
     spaces = {sp.name: sp.num_channels for sp in pruner.prunable_spaces}
     theirs = data['model'].get('spaces', {})
     if theirs != spaces:
-        diff = sorted(set(theirs.items()) ^ set(spaces.items()))[:2]
         raise UserInputError(
-            f'search JSON {path} is from another model: its channel spaces '
-            f'differ from this one\'s (first differences: {diff})')
+            f'search JSON {path} is from another model: '
+            f'{_space_difference(theirs, spaces)}')
     flops = pruner.flops_params({})[0]
     theirs = data['model'].get('flops')
     if theirs != flops:
@@ -85,4 +84,42 @@ def subnet_for(data: dict, pruner, path: str) -> Dict[str, List[int]]:
         pruner.keep_vector(subnet)
     except (TypeError, ValueError, KeyError, IndexError) as e:
         raise UserInputError(f'search JSON {path}: best subnet: {e}') from e
+    _check_kept(data['best'], subnet, spaces, path)
     return subnet
+
+
+def _space_difference(theirs: dict, ours: dict) -> str:
+    """The first difference of two ``{space: channels}``, saying whose
+    value is which."""
+    for name in list(ours) + list(theirs):
+        if name not in theirs:
+            return f'this model has channel space {name} ({ours[name]} ' \
+                'channels), the JSON does not'
+        if name not in ours:
+            return f'the JSON has channel space {name} ({theirs[name]} ' \
+                'channels), this model does not'
+        if theirs[name] != ours[name]:
+            return f'channel space {name} has {theirs[name]} channels in ' \
+                f'the JSON, {ours[name]} in this model'
+    return 'its channel spaces differ'
+
+
+def _check_kept(best: dict, subnet: dict, spaces: dict, path: str) -> None:
+    """``best.kept`` (channels kept per space, in the order of
+    ``model.spaces``) agrees with ``best.subnet`` and fits each space: a
+    JSON edited by hand must not train silently on something else."""
+    kept = best.get('kept')
+    if kept is None:
+        return
+    names = list(spaces)
+    if not isinstance(kept, list) or len(kept) != len(names):
+        raise UserInputError(f'search JSON {path}: best.kept must list the '
+                             f'channels kept in each of the {len(names)} '
+                             'channel spaces')
+    for name, n in zip(names, kept):
+        given = len(subnet.get(name, range(spaces[name])))
+        if n != given or n > spaces[name]:
+            raise UserInputError(
+                f'search JSON {path}: best.kept says {n} channels of '
+                f'{name} ({spaces[name]} in the space), best.subnet keeps '
+                f'{given}')

@@ -12,11 +12,17 @@
 #   search_train_geatpy_nsga2              NSGA-II search, then training
 # Data: the embedded digits with ResNet-20 (CIFAR layout) by default;
 # CIFAR10_ROOT=<folder with cifar-10-batches-py> selects CIFAR-10 with
-# CIFAR ResNet-18. CHECKPOINT=<trained classifier> is searched; without
-# it the model is trained first (reused on the next run). The search JSON
-# lands beside the checkpoint; WORK_DIR holds the search state, PNGs, log,
-# and the trained subnet's files. Extra arguments go to tools/search.py,
-# e.g. --cfg-options searcher.population=8 searcher.generations=4
+# CIFAR ResNet-18; IMAGENET_ROOT=<folder with train/<class>/, val/<class>/>
+# selects ImageNet with ResNet-18 (SEGA modes only; any number of class
+# folders; tools/make_tiny_imagenet.py writes a tiny one).
+# CHECKPOINT=<trained classifier> is searched; without it the model is
+# trained first (reused on the next run). On ImageNet that is a stand-in,
+# TRAIN_EPOCHS (1) epochs from random weights, searched at a small scale
+# (a fifth of the training images held out, population 8, 3 generations)
+# unless arguments are given. The search JSON lands beside the
+# checkpoint; WORK_DIR holds the search state, PNGs, log, and the trained
+# subnet's files. Extra arguments go to tools/search.py, e.g.
+# --cfg-options searcher.population=8 searcher.generations=4
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/../.." && pwd)"
@@ -43,7 +49,32 @@ if [[ -z "${MODE}" || -z "${EA[${MODE}]+x}" ]]; then
 fi
 shift
 
-if [[ -n "${CIFAR10_ROOT:-}" ]]; then
+TRAIN_OPTIONS_PRE=()
+SEARCH_DEFAULTS=()
+if [[ -n "${IMAGENET_ROOT:-}" ]]; then
+  if [[ ! -d "${IMAGENET_ROOT}/train" || ! -d "${IMAGENET_ROOT}/val" ]]; then
+    echo "run_hybrid_cifar_resnet18.sh: IMAGENET_ROOT=${IMAGENET_ROOT} has no train/ and val/ class folders (tools/make_tiny_imagenet.py writes a tiny one)" >&2
+    exit 2
+  fi
+  if [[ "${EA[${MODE}]}" != sega ]]; then
+    echo "run_hybrid_cifar_resnet18.sh: on ImageNet only the SEGA modes have a config (test_search_geatpy_discrete_inference, search_train_geatpy_discrete)" >&2
+    exit 2
+  fi
+  NAME=resnet18_8xb32_imagenet
+  TRAIN_CFG=configs/resnet/${NAME}.py
+  TRAIN_EPOCHS="${TRAIN_EPOCHS:-1}"
+  TRAIN_DIR="${TRAIN_DIR:-work_dirs/${NAME}_standin}"
+  DEFAULT_CKPT="${TRAIN_DIR}/epoch_${TRAIN_EPOCHS}.pth"
+  TRAIN_OPTIONS_PRE=(--cfg-options runner.max_epochs="${TRAIN_EPOCHS}")
+  if [[ -z "${CHECKPOINT:-}" && $# -eq 0 ]]; then  # the stand-in's scale
+    IMAGES=$(find "${IMAGENET_ROOT}/train" -type f | wc -l)
+    SEARCH_DEFAULTS=(--cfg-options
+        searcher.search_split.num_images=$(( IMAGES / 5 > 0 ? IMAGES / 5 : 1 ))
+        searcher.population=8 searcher.generations=3
+        searcher.num_batches=2 searcher.recalibrate_bn=1
+        searcher.batch_size=16 searcher.eval_batch_size=32)
+  fi
+elif [[ -n "${CIFAR10_ROOT:-}" ]]; then
   if [[ ! -d "${CIFAR10_ROOT}/cifar-10-batches-py" ]]; then
     echo "run_hybrid_cifar_resnet18.sh: CIFAR10_ROOT=${CIFAR10_ROOT} has no cifar-10-batches-py/" >&2
     exit 2
@@ -71,14 +102,20 @@ if [[ ! -f "${CHECKPOINT}" ]]; then
   RESUME=()  # an interrupted training run continues where it stopped
   [[ -f "${TRAIN_DIR}/latest.pth" ]] && \
     RESUME=(--resume-from "${TRAIN_DIR}/latest.pth")
-  echo "== training the model to search -> ${TRAIN_DIR}"
+  if [[ -n "${IMAGENET_ROOT:-}" ]]; then
+    echo "== no CHECKPOINT: training a stand-in ResNet-18, ${TRAIN_EPOCHS} epoch(s) from random weights on ${IMAGENET_ROOT} -> ${TRAIN_DIR} (give CHECKPOINT=<trained ResNet-18> to search a real one)"
+  else
+    echo "== training the model to search -> ${TRAIN_DIR}"
+  fi
   "${PYTHON}" tools/train.py "${TRAIN_CFG}" --work-dir "${TRAIN_DIR}" \
-      --seed 0 "${RESUME[@]+"${RESUME[@]}"}"
+      --seed 0 "${RESUME[@]+"${RESUME[@]}"}" \
+      "${TRAIN_OPTIONS_PRE[@]+"${TRAIN_OPTIONS_PRE[@]}"}"
 fi
 
 echo "== ${MODE}: search (${CONFIG}) of ${CHECKPOINT} -> ${WORK_DIR}"
 "${PYTHON}" tools/search.py "${CONFIG}" "${CHECKPOINT}" \
-    --work-dir "${WORK_DIR}" "$@"
+    --work-dir "${WORK_DIR}" \
+    "${SEARCH_DEFAULTS[@]+"${SEARCH_DEFAULTS[@]}"}" "$@"
 JSON=$("${PYTHON}" -c "import json, sys; print(json.load(open(sys.argv[1]))[0]['json'])" \
     "${WORK_DIR}/search_results.json")
 echo "== search JSON: ${JSON}"

@@ -8,6 +8,17 @@ import torch
 from one_shot_setup import one_shot_cfg
 
 from mmrazor_ext.adapters import trace_forward
+from mmrazor_ext.fusion import trace_graph
+from mmrazor_ext.pruners.flops import count_graph
+
+
+def one_counter(report, exported):
+    """The report's FLOPs and params are the counter's on the exported
+    model, and the step line's FLOPs are the report's."""
+    counted = count_graph(trace_graph(exported, (3, 16, 16)))
+    assert (report['flops']['pruned'], report['params']['pruned']) == \
+        counted
+    assert report['steps'][0]['flops'] == report['flops']['pruned']
 
 
 MBV2 = dict(type='ImageClassifier',
@@ -63,6 +74,7 @@ def test_blocks_removed_merged_and_folded(tmp_path, pretrained, train_main):
         ref, out = trace_forward(fused.eval(), x), trace_forward(
             deploy.eval(), x)
     assert (out - ref).abs().max() <= 1e-4 * ref.abs().max()
+    one_counter(report, fused)  # ResNet-20: convs and a linear head
     assert report['bn_folded'] == 21 - 6
     row = report['latency_ms']['batch_1']
     assert {'unpruned', 'exported', 'deploy'} <= set(row)
@@ -80,17 +92,31 @@ def test_blocks_removed_merged_and_folded(tmp_path, pretrained, train_main):
 
 def test_fuse_without_finetuning(tmp_path, pretrained, train_main):
     """max_epochs=0 (the script's test_fusion_init): fused from the
-    trained weights, the merged deploy model evaluated, no training."""
+    trained weights, no training, and the report says only what ran: no
+    "after fine-tuning" row, and with ``merge='all'`` on a model without
+    a mergeable chain a warning and no "merged" row."""
     cfg = fusion_cfg(tmp_path, pretrained, budget=dict(flops=0.8),
-                     block_metric='FeatureChangeMetric')
+                     block_metric='FeatureChangeMetric', merge='all')
     work = tmp_path / 'work'
     train_main([cfg, '--work-dir', str(work), '--seed', '0',
                 '--cfg-options', 'runner.max_epochs=0'])
     report = json.loads((work / 'fusion_report.json').read_text())
     acc = report['accuracy']
     assert report['epochs'] == 0 and report['flops']['ratio'] <= 0.8
-    assert acc['merged'] == pytest.approx(acc['after_finetune'], abs=0.3)
+    assert 'after_finetune' not in acc and 'merged' not in acc
     assert not list(work.glob('epoch_*.pth'))
+    log = next(work.glob('*.log')).read_text()
+    assert 'fine-tuning continues' not in log
+    assert "WARNING - Fusion merge='all': the model has no chain whose " \
+        'merge is not slower; nothing will be merged' in log
+    table = log[log.index('Fusion report'):]
+    assert 'after fine-tuning' not in table and 'merged' not in table
+    # the BN-folded deploy model's latency: spread and reliability too
+    row = report['latency_ms']['batch_1']
+    assert len(row['iqr']['deploy']) == 2 and row['deploy_speedup'] > 0
+    assert 'deploy_caveat' in row
+    line = next(x for x in table.splitlines() if 'BN folded batch_1' in x)
+    assert line.count('[') == 2 and '(x' in line
 
 
 @pytest.mark.parametrize('algorithm, message', [
@@ -131,3 +157,6 @@ def test_merge_through_the_algorithm(tmp_path, train_main):
     assert acc['merged'] == pytest.approx(acc['after_finetune'], abs=0.3)
     state = torch.load(work / 'latest.pth', weights_only=False)
     assert int(state['state_dict']['fusion_linear'].sum()) == 3
+    # merged chains: the step line counts the model as exported (merged)
+    one_counter(report, torch.load(work / 'fused_model.pth',
+                                   weights_only=False))

@@ -102,6 +102,8 @@ def _one_line(excinfo, words):
 @pytest.mark.parametrize('option, words', [
     ('searcher.budget.flops=0.001', 'cannot be met'),
     ('searcher.keep_ratios=[]', 'keep_ratios is empty'),
+    ('searcher.search_split.num_images=5000',
+     'search_split.num_images=5000 must be in [1, '),
 ])
 def test_bad_search_settings(flow, pretrained, tmp_path, option, words):
     with pytest.raises(SystemExit) as e:
@@ -123,16 +125,25 @@ def test_checkpoint_of_another_model(flow, pretrained, tmp_path):
 
 
 @pytest.mark.parametrize('kind, words', [
-    ('corrupt', 'is corrupt'), ('other_model', 'from another model'),
+    ('corrupt', 'is corrupt'),
+    ('other_model', 'from another model: channel space {name} has {n} '
+     'channels in the JSON, {m} in this model'),
+    ('kept_mismatch', 'best.kept says 40 channels of {name} ({m} in the '
+     'space), best.subnet keeps '),
     ('missing', 'not found'), ('not_search', 'not a HybridSearch result')])
 def test_bad_search_json_for_the_train_stage(flow, tmp_path, kind, words):
     path = tmp_path / 'search.json'
     data = json.load(open(flow['json']))
     if kind == 'corrupt':
         path.write_text(json.dumps(data)[:200])
-    elif kind == 'other_model':
-        name = next(iter(data['model']['spaces']))
+    name = next(iter(data['model']['spaces']))
+    m = data['model']['spaces'][name]
+    words = words.format(name=name, n=m + 8, m=m)
+    if kind == 'other_model':
         data['model']['spaces'][name] += 8
+        path.write_text(json.dumps(data))
+    elif kind == 'kept_mismatch':  # a hand-edited JSON
+        data['best']['kept'][0] = 40
         path.write_text(json.dumps(data))
     elif kind == 'not_search':
         path.write_text(json.dumps({'subnet': {}}))

@@ -13,7 +13,7 @@ import torch
 from one_shot_setup import ROOT, write_cfg
 
 
-def test_two_processes(tmp_path, pretrained, free_port):
+def test_two_processes(tmp_path, pretrained, free_port, monkeypatch):
     # tests/tools/rank_state_hook.py: every rank saves its final state
     cfg = write_cfg(tmp_path, pretrained, top=dict(
         custom_imports=dict(imports=['mmrazor_ext', 'rank_state_hook'],
@@ -60,14 +60,25 @@ def test_two_processes(tmp_path, pretrained, free_port):
     for name, value in ranks[0].items():  # DDP: identical weights
         if value.is_floating_point() and 'running' not in name:
             assert torch.allclose(value, ranks[1][name]), name
-    assert 'Distributed: True' in open(
+    assert 'train.py: cpu, 2 processes (gloo); work_dir' in open(
         [str(work / f) for f in os.listdir(work) if f.endswith('.log')][0]
     ).read()
+    # what a person reads: the launch said, one process logging, none of
+    # the known-harmless warnings (torch's CUDA_HOME, mmcv's deformable
+    # attention, DDP's broadcast_buffers) and no environment dump
+    printed = out.stdout + out.stderr
+    assert out.stdout.startswith('train.py: no GPU visible: 2 processes on '
+                                 'CPU (gloo)\n')
+    for noise in ('CUDA_HOME', 'MultiScaleDeformableAttention',
+                  'broadcast_buffers', 'Environment info', 'Warning'):
+        assert noise not in printed, noise
+    assert printed.count('train.py: cpu, 2 processes (gloo)') == 1
     # the 2-process evaluation (all_gather_object over gloo) gives the
     # numbers of tools/test.py in one process on the same checkpoint
     log = [json.loads(line) for line in open(
         [str(work / f) for f in os.listdir(work) if f.endswith('.log.json')
          ][0]) if '"mode": "val"' in line]
+    monkeypatch.syspath_prepend(osp.join(ROOT, 'tests', 'tools'))  # hooks
     spec = importlib.util.spec_from_file_location(
         'test_tool', os.path.join(ROOT, 'tools', 'test.py'))
     tool = importlib.util.module_from_spec(spec)

@@ -40,7 +40,8 @@ if [[ ! -f "${PRETRAINED}" ]]; then
   "${PYTHON}" tools/train.py configs/resnet/cifar-resnet20_1xb64_digits.py \
       --work-dir "$(dirname "${PRETRAINED}")" --seed 0
 fi
-echo "== one-shot pruning in ${GPUS} processes -> ${WORK_DIR}"
+PROCS="${GPUS} processes"; [[ "${GPUS}" == 1 ]] && PROCS="1 process"
+echo "== one-shot pruning in ${PROCS} -> ${WORK_DIR}"
 bash tools/dist_train.sh "${GPUS}" "${CONFIG}" --work-dir "${WORK_DIR}" \
     --seed 0 --cfg-options algorithm.pretrained="${PRETRAINED}" \
     algorithm.budget.flops="${FLOPS_KEPT}" algorithm.mode="${MODE}" \

@@ -1,21 +1,15 @@
 """Each bad input ends in one line naming it; work_dir stays as it was."""
-import hashlib
 import os
 import tempfile
 
 import pytest
 import torch
 
-from tool_runner import ROOT, run, run_main, tiny_config
+from tool_runner import ROOT, run, snapshot, tiny_config, user_error
 
 CIFAR = f'{ROOT}/configs/resnet/cifar-resnet20_1xb128_cifar10.py'
 ONE_SHOT = f'{ROOT}/configs/one_shot/' \
     'one-shot-l1_cifar-resnet20_1xb64_digits.py'
-
-
-def snapshot(folder):
-    return {name: hashlib.md5((folder / name).read_bytes()).hexdigest()
-            for name in os.listdir(folder)}
 
 
 @pytest.fixture
@@ -64,7 +58,8 @@ CASES = {
         'work_dir {work}/notes.txt/run: {work}/notes.txt is a file, not a '
         'folder'),
     'budget out of range': (
-        lambda t: [ONE_SHOT, '--cfg-options', 'algorithm.budget.flops=1.5'],
+        lambda t: [ONE_SHOT, '--cfg-options', 'algorithm.budget.flops=1.5',
+                   'algorithm.pretrained=None'],
         {}, "OneShot budget flops=1.5 must be in (0, 1] (fraction of the "
         "unpruned model's FLOPs kept)"),
 }
@@ -77,13 +72,6 @@ def train_args(case, tmp_path, work_dir):
     if '--work-dir' not in args:
         args += ['--work-dir', str(work_dir)]
     return args, env, message.format(tmp=tmp_path, work=work_dir)
-
-
-def user_error(tool, argv):
-    """The one line ``tools/{tool}.py`` exits with."""
-    with pytest.raises(SystemExit) as exit_:
-        run_main(tool, argv)
-    return str(exit_.value.code)
 
 
 @pytest.mark.parametrize('case', CASES)
@@ -166,15 +154,23 @@ def test_resume_from_checkpoint_of_another_model(case, tmp_path, trained,
     assert snapshot(work_dir) == before
 
 
-def test_bad_input_prints_one_line_no_traceback(tmp_path, work_dir):
-    """As a user runs it: stderr ends in the line, with no traceback."""
+def test_dist_failure_ends_in_the_tool_line(tmp_path, work_dir, free_port):
+    """As a user runs it, through torchrun in two processes: the launcher
+    says what it starts, and the output ends in the tool's line, printed
+    once, with no traceback (torchrun's ChildFailedError report among
+    them) and none of the known-harmless warnings."""
     args, _, message = train_args('unknown type', tmp_path, work_dir)
     before = snapshot(work_dir)
-    result = run(['tools/train.py'] + args)
-    assert result.returncode != 0
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith('train.py: error: ') and message in last
-    assert 'Traceback' not in result.stderr
+    result = run(['bash', 'tools/dist_train.sh', '2'] + args,
+                 env=dict(MASTER_PORT=str(free_port),
+                          CUDA_VISIBLE_DEVICES='', NCCL_DEBUG='INFO'))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        'train.py: no GPU visible: 2 processes on CPU (gloo); NCCL_DEBUG '
+        'has no effect']
+    err = result.stderr.strip().splitlines()
+    assert err[-1].startswith('train.py: error: ') and message in err[-1]
+    assert err[-1] + '\n' == result.stderr  # the only line
     assert snapshot(work_dir) == before
 
 

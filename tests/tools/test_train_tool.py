@@ -39,7 +39,7 @@ def test_single_process_run(trained):
     assert ckpt['meta']['epoch'] == 1
     assert ckpt['meta']['seed'] == 0
     assert ckpt['meta']['CLASSES'] == [str(i) for i in range(10)]
-    assert 'Distributed: False, device: cpu' in log
+    assert f'train.py: cpu, 1 process; work_dir {work}; log {work}/' in log
     assert 'Set random seed to 0, deterministic: False' in log
     assert 'accuracy_top-1' in log
     assert '360/360' in log  # the progress bar of the evaluation
@@ -50,6 +50,48 @@ def test_single_process_run(trained):
     assert_same(load(work / 'rank0_initial.pth')['state'], start)
     final = load(work / 'rank0_final.pth')['state']
     assert not torch.equal(final[CONV], start[CONV])
+
+
+def test_console_shows_a_few_lines(trained):
+    """The environment, the config, the hook order and mmcv's weight
+    initialisation go to the log file, not to the console; the evaluation's
+    progress bar ends its line."""
+    cfg, work, log = trained
+    shown = open(os.path.join(os.path.dirname(cfg), 'console.txt')).read()
+    log_file = next(work / f for f in os.listdir(work)
+                    if f.endswith('.log'))
+    assert f'train.py: cpu, 1 process; work_dir {work}; log {log_file}' \
+        in shown
+    assert 'train.py: mmrazor_ext ' in shown and ', mmcls 0.25.0' in shown
+    written = log_file.read_text()
+    for kept_out in ('Environment info', 'Config:', 'Hooks will be executed',
+                     'initialize CifarResNet', 'KaimingInit'):
+        assert kept_out not in shown and kept_out in written, kept_out
+    assert log.endswith('360/360' + log.rsplit('360/360', 1)[1]) and \
+        log.endswith('\n')  # the bar's line is ended
+
+
+def test_second_run_into_a_busy_work_dir(trained, tmp_path):
+    """While a run holds the work dir, another is refused with one line
+    naming it, and the first run's files stay as they were."""
+    import shutil
+    import socket
+    from tool_runner import snapshot, user_error
+
+    from mmrazor_ext.core import WorkDirLock
+    cfg, work, _ = trained
+    busy = tmp_path / 'busy'
+    shutil.copytree(work, busy)
+    before = snapshot(busy)
+    with WorkDirLock(str(busy)):  # the first run, still going
+        line = user_error('train', [cfg, '--work-dir', busy, '--seed', '1'])
+        assert line.startswith(
+            f'train.py: error: work_dir {busy} is in use by another run (PID '
+            f'{os.getpid()} on host {socket.gethostname()}, started ')
+        assert line.endswith('); wait for it, or give this run another '
+                             '--work-dir')
+        assert snapshot(busy) == {**before, '.lock': snapshot(busy)['.lock']}
+    assert snapshot(busy) == before
 
 
 def test_resume_continues_at_next_epoch(trained, tmp_path):

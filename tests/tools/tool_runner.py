@@ -1,6 +1,8 @@
 """Run the tools as a user would: in this process through their
 ``main(argv)``, or as a command from the repository root."""
+import contextlib
 import functools
+import hashlib
 import importlib.util
 import io
 import logging
@@ -85,6 +87,38 @@ def run_main(tool, argv):
         logger.removeHandler(handler)
         torch.set_num_threads(threads)
     return '\n'.join(handler.lines + [bars.getvalue()])
+
+
+def user_error(tool, argv):
+    """The one line ``tools/{tool}.py`` exits with."""
+    with pytest.raises(SystemExit) as exit_:
+        run_main(tool, argv)
+    return str(exit_.value.code)
+
+
+def snapshot(folder):
+    """``{file name: md5}`` of a folder, to compare before and after."""
+    return {name: hashlib.md5((folder / name).read_bytes()).hexdigest()
+            for name in os.listdir(folder) if (folder / name).is_file()}
+
+
+@contextlib.contextmanager
+def console():
+    """What mmcls's and mmcv's loggers print on the console (their
+    stream handlers, whichever stream they were bound to) while the block
+    runs: a ``StringIO``. Loggers not set up yet are set up as mmcv's
+    ``get_logger`` does."""
+    from mmcv.utils import get_logger
+    text, swapped = io.StringIO(), []
+    for name in ('mmcls', 'mmcv'):
+        for handler in get_logger(name).handlers:
+            if type(handler) is logging.StreamHandler:
+                swapped.append((handler, handler.setStream(text)))
+    try:
+        yield text
+    finally:
+        for handler, stream in swapped:
+            handler.setStream(stream)
 
 
 def initial_weights(config, seed):

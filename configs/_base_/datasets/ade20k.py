@@ -7,6 +7,8 @@ import os
 
 dataset_type = 'ADE20KDataset'
 data_root = os.environ.get('ADE20K_ROOT', 'data/ade/ADEChallengeData2016')
+# named in the one-line error when a data path is missing
+data_root_env = 'ADE20K_ROOT'
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 crop_size = (512, 512)

@@ -4,6 +4,8 @@
 import os
 
 data_root = os.environ.get('CIFAR10_ROOT', 'data/cifar10')
+# named in the one-line error when a data path is missing
+data_root_env = 'CIFAR10_ROOT'
 dataset_type = 'OfflineCIFAR10'
 img_norm_cfg = dict(
     mean=[125.307, 122.961, 113.8575],

@@ -8,6 +8,8 @@ import os
 
 dataset_type = 'CityscapesDataset'
 data_root = os.environ.get('CITYSCAPES_ROOT', 'data/cityscapes')
+# named in the one-line error when a data path is missing
+data_root_env = 'CITYSCAPES_ROOT'
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 crop_size = (512, 1024)

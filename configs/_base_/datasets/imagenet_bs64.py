@@ -2,10 +2,15 @@
 # <root>/val/<class>/*.JPEG (ann_file=None: labels from sorted folder
 # names). Set the root with $IMAGENET_ROOT or --cfg-options
 # data.train.data_prefix=... data.val.data_prefix=...
+# ImageNetFolder is mmcls's ImageNet with any number of class folders
+# (not 1000: the classes are the folder names) and unreadable images named;
+# --cfg-options data.train.on_unreadable=skip skips them instead.
 import os
 
 data_root = os.environ.get('IMAGENET_ROOT', 'data/imagenet')
-dataset_type = 'ImageNet'
+# named in the one-line error when a data path is missing
+data_root_env = 'IMAGENET_ROOT'
+dataset_type = 'ImageNetFolder'
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 train_pipeline = [

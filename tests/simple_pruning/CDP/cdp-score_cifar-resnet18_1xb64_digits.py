@@ -1,9 +1,5 @@
-# CifarResNet-18 on the embedded scikit-learn digits, for scoring channels
-# with tools/visualize_scores.py (tests/metrics/test_visualize_scores.py;
-# the example script scores the trained ResNet-20 instead); no training
-# schedule needed.
-_base_ = [
-    '../../../configs/_base_/models/cifar-resnet18.py',
-    '../../../configs/_base_/datasets/digits_bs64.py',
-]
-custom_imports = dict(imports=['mmrazor_ext'], allow_failed_imports=False)
+# CifarResNet-18 on the embedded scikit-learn digits at 16x16, for scoring
+# channels with tools/visualize_scores.py: the classifier of
+# configs/fusion/cifar-resnet18_1xb64_digits.py, so the checkpoint
+# visual_cdp_score_resnet18.sh trains (or the fusion example's) fits it.
+_base_ = ['../../../configs/fusion/cifar-resnet18_1xb64_digits.py']
