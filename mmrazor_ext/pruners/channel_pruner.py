@@ -71,7 +71,7 @@ class ChannelPruner(BaseModule):
             ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores),
             ``'rank'`` (rank inside the space over its size) or
             ``'auto'``: the preference of the metric that made the scores
-            (its ``diff_norm``: ``'rank'`` for CDP), else ``'max'``
+            (its ``diff_norm``: ``'rank'`` for CDP and HRank), else ``'max'``
             unless some score is negative, then ``'minmax'``.
         forward_fn: ``(model, x) -> outputs`` run by the trace, for models
             whose forward needs more than one image tensor (a callable, or

@@ -5,7 +5,7 @@ import torch
 from mmrazor.models.builder import build_pruner
 from torch import nn
 
-from mmrazor_ext.metrics import CDPMetric, L1Metric
+from mmrazor_ext.metrics import CDPMetric, HRankMetric, L1Metric
 from mmrazor_ext.pruners.sampling.subnets import SpaceScores, sample_diff
 
 SIZES = {'a': 4, 'b': 8}
@@ -62,7 +62,8 @@ class RankedL1(L1Metric):
 
 
 def test_the_pruner_passes_the_metrics_preference_on():
-    assert CDPMetric.diff_norm == 'rank' and L1Metric.diff_norm is None
+    assert CDPMetric.diff_norm == HRankMetric.diff_norm == 'rank'
+    assert L1Metric.diff_norm is None
     torch.manual_seed(0)
     pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 4, 4),
                                divisor=1))  # exact counts, 4-8 channels
