@@ -35,30 +35,41 @@ def torch_threads(threads: Optional[int]):
 
 def time_runners(runners: Dict[str, Callable], input_shape: Sequence[int],
                  batch_sizes=(1, ), min_time: float = 0.5,
-                 min_repeats: int = 5) -> Dict[str, Dict[str, dict]]:
+                 min_repeats: int = 5,
+                 cpu_time: bool = False) -> Dict[str, Dict[str, dict]]:
     """Times of calls ``runner(x)`` on one random batch per batch size, in
     ms: median and quartiles over the runs. Runners take turns (one call
     each per round, after one warm-up call each) until every runner has
     ``min_repeats`` runs and ``min_time`` seconds per runner have passed.
 
+    With ``cpu_time`` the summaries also hold ``cpu_median``: the median
+    CPU time of the calling thread per call. It is the call's compute
+    time when the runner computes on the calling thread (one thread), and
+    leaves out the time other processes held the CPU: on a loaded
+    machine, the figure to compare.
+
     Returns:
         ``{'batch_1': {name: {'median': ms, 'q1': ms, 'q3': ms,
-        'runs': n}, ...}, ...}``.
+        'runs': n[, 'cpu_median': ms]}, ...}, ...}``.
     """
     out = {}
     for bs in batch_sizes:
         x = torch.randn(bs, *input_shape)
         times = {k: [] for k in runners}
+        cpu = {k: [] for k in runners}
         for run in runners.values():  # warm-up
             run(x)
         start = time.perf_counter()
         while (len(times[next(iter(times))]) < min_repeats
                or time.perf_counter() - start < min_time * len(runners)):
             for k, run in runners.items():
-                t0 = time.perf_counter()
+                c0, t0 = time.thread_time(), time.perf_counter()
                 run(x)
                 times[k].append(time.perf_counter() - t0)
-        out[f'batch_{bs}'] = {k: _summary(v) for k, v in times.items()}
+                cpu[k].append(time.thread_time() - c0)
+        out[f'batch_{bs}'] = {
+            k: _summary(v, cpu[k] if cpu_time else None)
+            for k, v in times.items()}
     return out
 
 
@@ -110,20 +121,25 @@ def runtime_latency(models: Dict[str, nn.Module], input_shape: Sequence[int],
             for backend in mine:
                 runners[backend, name] = make_runner(backend, model, path,
                                                      threads)
-        with torch_threads(threads):
+        with torch_threads(threads):  # one thread: it is the caller
             stats = time_runners(runners, input_shape, batch_sizes,
-                                 min_time, min_repeats)
+                                 min_time, min_repeats,
+                                 cpu_time=threads == 1)
     out = {b: {batch: {name: s[b, name] for name in models
                        if (b, name) in s}
                for batch, s in stats.items()} for b in backends}
     return dict(threads=threads, backends=out, onnx=onnx)
 
 
-def _summary(seconds) -> dict:
+def _summary(seconds, cpu_seconds=None) -> dict:
     ms = torch.tensor(seconds, dtype=torch.float64) * 1000
     q1, med, q3 = torch.quantile(ms, torch.tensor(
         [0.25, 0.5, 0.75], dtype=torch.float64)).tolist()
-    return dict(median=med, q1=q1, q3=q3, runs=len(seconds))
+    out = dict(median=med, q1=q1, q3=q3, runs=len(seconds))
+    if cpu_seconds is not None:
+        out['cpu_median'] = float(torch.tensor(
+            cpu_seconds, dtype=torch.float64).median()) * 1000
+    return out
 
 
 def machine_load() -> dict:
@@ -150,13 +166,18 @@ def compare_latency(stats: Dict[str, dict], load: Optional[dict] = None,
     with the timed calls) or when either model's interquartile range is
     larger than the difference of the medians and not small (over
     ``STEADY`` of its median): the spread alone could then explain the
-    difference, or its sign.
+    difference, or its sign. Timed on one thread, the row also has
+    ``cpu_ms`` and ``cpu_speedup``: the same comparison in CPU time of
+    the calling thread, which a loaded machine does not inflate.
     """
     a, b = stats[base], stats[other]
     row = {base: a['median'], other: b['median'],
            'speedup': a['median'] / b['median'],
            'iqr': {base: [a['q1'], a['q3']], other: [b['q1'], b['q3']]},
            'runs': min(a['runs'], b['runs'])}
+    if 'cpu_median' in a and 'cpu_median' in b:  # one thread (see above)
+        row['cpu_ms'] = {base: a['cpu_median'], other: b['cpu_median']}
+        row['cpu_speedup'] = a['cpu_median'] / b['cpu_median']
     caveat = None
     load = load or {}
     if load.get('load_average') is not None and \

@@ -30,8 +30,13 @@ def _ms(row, name):
     return f'{row[name]:.2f}{spread}'
 
 
-def _caveat(why):
-    return f' unreliable: {why}' if why else ''
+def _caveat(why, row=None):
+    """`` unreliable: why``; with the CPU-time speedup when there is one
+    (one thread: what a loaded machine does not inflate)."""
+    if not why:
+        return ''
+    cpu = (row or {}).get('cpu_speedup')
+    return f' unreliable: {why}' + (f'; CPU time x{cpu:.2f}' if cpu else '')
 
 
 def format_table(report: dict) -> str:
@@ -68,7 +73,7 @@ def format_table(report: dict) -> str:
                          _ms(ms, 'unpruned'),
                          f'-> {_ms(ms, "exported")} '
                          f'(x{ms["speedup"]:.2f})' +
-                         _caveat(ms.get('caveat'))))
+                         _caveat(ms.get('caveat'), ms)))
         for batch, ms in table.items():
             if label == 'eager' and 'deploy_speedup' in ms:
                 # exported vs BN folded, same runs (ORT folds BN itself)

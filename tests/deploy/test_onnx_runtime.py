@@ -135,3 +135,8 @@ def test_runtime_latency_times_every_backend_interleaved(pruned_resnet):
     for row in rows.values():
         assert row['runs'] >= 3 and row['speedup'] > 0
         assert row['reliable'] == (row['caveat'] is None)
+        # one thread: the calling thread's CPU time too, at most the wall's
+        cpu = row['cpu_ms']
+        assert 0 < cpu['exported'] <= row['iqr']['exported'][1] * 1.05
+        assert row['cpu_speedup'] == pytest.approx(
+            cpu['unpruned'] / cpu['exported'])

@@ -165,6 +165,10 @@ def test_report_table_shows_spread_and_caveat():
                                '[0.98-1.03]', '(x3.00)']
     assert rows[1].endswith('-> 9.00 [8.90-9.20] (x0.33) unreliable: '
                             'machine loaded (load 3.4 on 2 CPUs)')
+    cpu = dict(slow, cpu_speedup=1.52)  # one thread: CPU time beside it
+    assert format_table(dict(report, latency_ms=dict(
+        batch_64=cpu))).splitlines()[-3].endswith(
+            'CPUs); CPU time x1.52')
     assert rows[2].split()[:4] == ['ORT', 'latency', 'batch_1', '(ms)']
     assert rows[3].split() == ['latency', 'threads', '1', '(load', '0.5',
                                'on', '2', 'CPUs', 'while', 'timing)']

@@ -6,14 +6,18 @@ width divisor. Prints the markdown table docs/deploy.md shows; not a test.
         [--models resnet50,mobilenetv2,resnet20,resnet56] \\
         [--targets 0.5,0.7] [--modes uniform,diff] [--divisors 16] \\
         [--batch-sizes 1,32] [--backends onnxruntime,torch] [--threads 1] \\
-        [--min-time 1.0] [--json out.json]
+        [--min-time 1.0] [--clock cpu] [--json out.json]
 
 Each model (random init, BN statistics drawn at random so folding is not
 trivial) is pruned by ``ChannelPruner`` with its defaults except
 ``divisor``, L1 scores, ``sample_subnet_flops(target, mode=...)``, BN
 folded, exported to ONNX; the unpruned model and every pruned variant of
 it are timed interleaved in one process (``engine.latency``), so a busy
-machine slows them alike. ``x`` is unpruned median / pruned median; a row
+machine slows them alike. ``x`` is unpruned median / pruned median. With
+``--clock cpu`` (the default; one thread) the figures are the calling
+thread's CPU time per call, which leaves out the time other processes held
+the CPU (on this shared machine, wall times at load 6 were 3-5x the CPU
+times and their ratios swung by 30%); with ``--clock wall`` a figure
 marked ``*`` is unreliable (machine loaded, or spread larger than the
 difference): see the load average printed with the table.
 """
@@ -139,17 +143,23 @@ def table(name, res, args):
              ' | '.join(c.replace('onnxruntime', 'ORT').replace(
                  'torch', 'eager') for c in cols) + ' |',
              '|---|---|' + '---|' * len(cols)]
+    cpu = args.clock == 'cpu'
     for label, kept in res['kept'].items():
         cells = []
         for c in cols:
             row = res['rows'][label][c]
-            mark = '' if row['reliable'] else '*'
-            cells.append(f'{row[label]:.2f} ms (x{row["speedup"]:.2f})'
-                         f'{mark}')
+            if cpu:
+                cells.append(f'{row["cpu_ms"][label]:.2f} ms '
+                             f'(x{row["cpu_speedup"]:.2f})')
+            else:
+                mark = '' if row['reliable'] else '*'
+                cells.append(f'{row[label]:.2f} ms (x{row["speedup"]:.2f})'
+                             f'{mark}')
         lines.append(f'| {label} | {kept:.1%} | ' + ' | '.join(cells) + ' |')
     base = res['rows'][next(iter(res['kept']))]
     lines.append('| unpruned | 100% | ' + ' | '.join(
-        f'{base[c]["unpruned"]:.2f} ms' for c in cols) + ' |')
+        f'{base[c]["cpu_ms"]["unpruned"] if cpu else base[c]["unpruned"]:.2f}'
+        ' ms' for c in cols) + ' |')
     return '\n'.join(lines)
 
 
@@ -177,6 +187,11 @@ def parse_args(argv=None):
                    help='seconds of timing per model, backend and batch')
     p.add_argument('--repeats', type=int, default=5,
                    help='at least this many runs of each')
+    p.add_argument('--clock', choices=['cpu', 'wall'], default='cpu',
+                   help='the table\'s figures: CPU time of the calling '
+                   'thread per call (one thread only; what a loaded '
+                   'machine does not inflate) or wall time (the JSON has '
+                   'both)')
     p.add_argument('--json', help='write every figure here')
     return p.parse_args(argv)
 
