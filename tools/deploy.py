@@ -24,7 +24,8 @@ from mmrazor_ext.apis.cli import ToolParser, exit_on_user_error
 from mmrazor_ext.apis.model_loading import with_subnet
 from mmrazor_ext.deploy import (EXPORTERS, TOLERANCE, check_backends,
                                 compare_outputs, export_onnx, make_runner)
-from mmrazor_ext.deploy.equality import describe
+from mmrazor_ext.deploy.equality import (BATCH_CONSTANT,
+                                         batch_traced_as_constant, describe)
 from mmrazor_ext.deploy.weight_files import is_model_file
 from mmrazor_ext.deploy.model_info import (check_images, count_model,
                                            deploy_json, input_images,
@@ -139,9 +140,14 @@ def run(args):
     print(f'deploy.py: {osp.join(args.out, "deploy.json")} written')
     bad = [b for b, c in checks.items() if not c['equal']]
     if bad:
+        why = ''
+        if batch_traced_as_constant(
+                make_runner('torch', model),
+                make_runner(bad[0], model, path, args.threads), shape):
+            why = '; ' + BATCH_CONSTANT.format(2)
         sys.exit(f'deploy.py: error: {", ".join(bad)} differs from PyTorch '
                  f'by more than {TOLERANCE:.0e} of the output\'s max '
-                 f'({describe(checks[bad[0]])})')
+                 f'({describe(checks[bad[0]])}){why}')
     return info
 
 

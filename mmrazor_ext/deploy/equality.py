@@ -46,3 +46,20 @@ def describe(check: dict) -> str:
 
 def shapes(outputs: List[np.ndarray]) -> List[list]:
     return [list(np.shape(o)) for o in outputs]
+
+
+def batch_traced_as_constant(model_runner, onnx_runner, input_shape,
+                             example_batch: int = 2) -> bool:
+    """Whether an ONNX model that differs from PyTorch equals it at the
+    export's example batch: then something computed from the batch size
+    was kept as a constant by the exporter, and the dynamic batch axis
+    only holds at that size."""
+    import torch
+    x = torch.randn(example_batch, *input_shape,
+                    generator=torch.Generator().manual_seed(2))
+    return compare_outputs(model_runner(x), onnx_runner(x))['equal']
+
+
+BATCH_CONSTANT = ('equal only at the export\'s example batch ({}): the graph '
+                  'does not hold for other batch sizes (something computed '
+                  'from the batch size was kept as a constant)')

@@ -50,9 +50,11 @@ class KeepRatioSpace:
         self.names = pruner.space_names()
         self.sizes = [sp.num_channels for sp in pruner.prunable_spaces]
         # kept channels per (space, choice), as the pruner rounds them
+        divisors = pruner.sampler.unit_divisors()
         self.table = np.array([[kept_count(n, 1 - r, pruner.min_channels,
-                                           pruner.divisor)
-                                for r in self.choices] for n in self.sizes])
+                                           divisors[name])
+                                for r in self.choices]
+                               for name, n in zip(self.names, self.sizes)])
 
     @property
     def dim(self) -> int:

@@ -29,6 +29,8 @@ import mmrazor_ext  # noqa: E402,F401  (before mmrazor.models)
 
 from mmrazor_ext.deploy import (compare_outputs, export_onnx,  # noqa: E402
                                 make_runner)
+from mmrazor_ext.deploy.equality import (BATCH_CONSTANT,  # noqa: E402
+                                         batch_traced_as_constant)
 from mmrazor_ext.pruners import ChannelPruner  # noqa: E402
 from mmrazor_ext.testing.model_zoo import ALL_MODELS, calibrate_bn  # noqa
 
@@ -62,12 +64,16 @@ def check(name, exporter, folder):
         first = (str(e).strip().splitlines() or [''])[0][:200]
         return dict(row, ok=False, stage='onnxruntime',
                     error=f'{type(e).__name__}: {first}')
-    ref = make_runner('torch', small)(x)
-    eq = compare_outputs(ref, out)
+    eager = make_runner('torch', small)
+    eq = compare_outputs(eager(x), out)
+    error = None
+    if not eq['equal']:
+        error = f'outputs differ by {eq["relative_diff"]:.1e} of the max'
+        ort = make_runner('onnxruntime', onnx_path=path)
+        if batch_traced_as_constant(eager, ort, shape):
+            error += '; ' + BATCH_CONSTANT.format(2)
     return dict(row, ok=eq['equal'], stage='equality',
-                relative_diff=eq['relative_diff'],
-                error=None if eq['equal'] else
-                f'outputs differ by {eq["relative_diff"]:.1e} of the max')
+                relative_diff=eq['relative_diff'], error=error)
 
 
 def main(argv=None):

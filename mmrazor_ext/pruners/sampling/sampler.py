@@ -8,7 +8,7 @@ from typing import Dict, List, Sequence, Union
 import torch
 
 from . import subnets
-from .width_rounding import widen_to_budget
+from .width_rounding import unit_divisor, widen_to_budget
 
 Subnet = Dict[str, List[int]]
 
@@ -41,6 +41,13 @@ class SubnetSampler:
         self.split_narrow = split_narrow
 
     # ------------------------------------------------------------ sampling
+    def unit_divisors(self) -> Dict[str, int]:
+        """``{space: divisor in units}``: a space of heads or groups of
+        channels rounds its units so that its channels are a multiple of
+        ``divisor`` (``width_rounding.unit_divisor``)."""
+        return {sp.name: unit_divisor(self.divisor, getattr(
+            sp, 'channels_per_unit', 1)) for sp in self.table.prunable}
+
     def _sizes(self):
         return self.table.sizes()
 
@@ -70,7 +77,8 @@ class SubnetSampler:
         ratio = subnets.check_ratio(ratio)
         return subnets.sample_diff(self._sizes(), ratio,
                                     self._scores(scores), self.min_channels,
-                                    self.divisor, self.min_keep_fraction,
+                                    self.unit_divisors(),
+                                    self.min_keep_fraction,
                                     self.diff_norm, self.split_narrow)
 
     def sample_subnet_nonuni(self, ratios: Union[Dict[str, float],
@@ -94,7 +102,8 @@ class SubnetSampler:
         ratios = {n: subnets.check_ratio(r, f'ratio of {n}')
                   for n, r in ratios.items()}
         return subnets.sample_nonuni(sizes, ratios, self._scores(scores),
-                                      self.min_channels, self.divisor,
+                                      self.min_channels,
+                                      self.unit_divisors(),
                                       self.split_narrow)
 
     @contextlib.contextmanager
@@ -219,7 +228,7 @@ class SubnetSampler:
             return {n: subnets.top_k(scores[n], k) for n, k in c.items()}
 
         counts = widen_to_budget(
-            counts, sizes, self.divisor,
+            counts, sizes, self.unit_divisors(),
             lambda c: self.flops_params(subnet_of(c))[0], budget, enough,
             order, split_narrow=self.split_narrow)
         return subnet_of(counts)

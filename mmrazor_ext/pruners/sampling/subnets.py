@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import Tensor
 
-from .width_rounding import next_width, round_width
+from .width_rounding import _of, next_width, round_width
 
 Subnet = Dict[str, List[int]]
 
@@ -45,10 +45,11 @@ def top_k(scores: Tensor, k: int) -> List[int]:
 def sample_nonuni(sizes: Dict[str, int], ratios: Dict[str, float],
                   scores: Dict[str, Tensor], min_channels=1,
                   divisor=1, split_narrow=False) -> Subnet:
-    """Keep the best units of each space at its own ratio."""
+    """Keep the best units of each space at its own ratio (``divisor``:
+    one for all spaces or ``{space: divisor in units}``)."""
     return {name: top_k(scores[name], kept_count(
-        n, ratios.get(name, 0.0), min_channels, divisor, split_narrow))
-        for name, n in sizes.items()}
+        n, ratios.get(name, 0.0), min_channels, _of(divisor, name),
+        split_narrow)) for name, n in sizes.items()}
 
 
 DIFF_NORMS = ('auto', 'max', 'minmax', 'standard', 'rank')
@@ -149,9 +150,10 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
     out = {}
     for name in names:
         n, k = sizes[name], left[name]
-        if divisor > 1:
-            k = round_width(n, k, divisor, min_channels, split_narrow)
+        d = _of(divisor, name)
+        if d > 1:
+            k = round_width(n, k, d, min_channels, split_narrow)
             while k < floor[name]:
-                k = next_width(n, k, divisor, split_narrow)
+                k = next_width(n, k, d, split_narrow)
         out[name] = top_k(scores[name], k)
     return out

@@ -2,7 +2,10 @@
 rounded to the pruner's ``divisor``.
 
 A space of ``n`` channels keeps a multiple of the divisor ``d``, or all
-``n``: the options are ``d, 2d, ..., floor(n / d) * d`` and ``n``. So a
+``n``: the options are ``d, 2d, ..., floor(n / d) * d`` and ``n``. A space
+whose units are groups of channels (attention heads, a grouped conv's
+groups) rounds its units so that their channels are a multiple of ``d``
+(:func:`unit_divisor`). So a
 space not wider than the divisor (``n <= d``) keeps all its channels: in
 runtimes that block channels by 8 or 16 (ONNX Runtime's NCHWc layout:
 8 on AVX2, 16 on AVX-512), fewer channels than a block run no faster,
@@ -29,6 +32,22 @@ from typing import Callable, Dict, List
 #: 8, 16 and 32 on ResNet-50, MobileNetV2 and the digits ResNet-20 (see
 #: docs/deploy.md).
 DEFAULT_DIVISOR = 16
+
+
+def unit_divisor(divisor: int, channels_per_unit: int = 1) -> int:
+    """The divisor in units of a space whose units hold
+    ``channels_per_unit`` channels each (attention heads, the groups of a
+    grouped conv): the fewest units whose channels are a multiple of
+    ``divisor`` (16 for single channels, 1 for heads of 16 channels, 4
+    for groups of 4)."""
+    cpu = max(int(channels_per_unit), 1)
+    d = max(int(divisor), 1)
+    return d // math.gcd(d, cpu)
+
+
+def _of(divisor, name) -> int:
+    """``divisor[name]`` for per-space divisors, else ``divisor``."""
+    return divisor[name] if isinstance(divisor, dict) else divisor
 
 
 def space_divisor(n: int, divisor: int, split_narrow: bool = False) -> int:
@@ -74,7 +93,7 @@ def widen_to_budget(counts: Dict[str, int], sizes: Dict[str, int],
                     divisor: int, cost: Callable[[Dict[str, int]], float],
                     budget: float, enough: float,
                     order: Callable[[Dict[str, int]], List[str]],
-                    max_passes: int = 4,
+                    max_passes: int = 64,
                     split_narrow: bool = False) -> Dict[str, int]:
     """Give channels back, one divisor step of one space at a time, while
     the widths stay within the budget.
@@ -82,7 +101,7 @@ def widen_to_budget(counts: Dict[str, int], sizes: Dict[str, int],
     Args:
         counts: Kept channels per space, within the budget.
         sizes: Channels per space.
-        divisor: The pruner's divisor.
+        divisor: The divisor in units, one for all spaces or per space.
         cost: The FLOPs (or any cost rising with the widths) of widths.
         budget: The most ``cost`` may be.
         enough: Stop as soon as ``cost`` reaches this (<= ``budget``).
@@ -102,7 +121,8 @@ def widen_to_budget(counts: Dict[str, int], sizes: Dict[str, int],
             if k >= sizes[name]:
                 continue
             trial = dict(counts)
-            trial[name] = next_width(sizes[name], k, divisor, split_narrow)
+            trial[name] = next_width(sizes[name], k, _of(divisor, name),
+                                     split_narrow)
             c = cost(trial)
             if c <= budget:
                 counts, widened = trial, True

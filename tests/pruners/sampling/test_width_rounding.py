@@ -10,7 +10,7 @@ from mmcls.models import build_classifier
 import mmrazor_ext  # noqa: F401
 from mmrazor_ext.pruners import ChannelPruner
 from mmrazor_ext.pruners.sampling.width_rounding import (
-    DEFAULT_DIVISOR, next_width, round_width)
+    DEFAULT_DIVISOR, next_width, round_width, unit_divisor)
 
 
 @pytest.mark.parametrize('n,k,divisor,min_channels,expected', [
@@ -31,6 +31,12 @@ def test_round_width(n, k, divisor, min_channels, expected):
 
 def test_next_width():
     assert [next_width(40, k, 16) for k in (16, 32)] == [32, 40]
+
+
+def test_units_of_several_channels_round_their_channels():
+    # heads of 16 channels, groups of 4, of 3, of 24
+    assert [unit_divisor(16, c) for c in (1, 16, 4, 3, 24)] == \
+        [16, 1, 4, 16, 2]
 
 
 def _model(backbone, channels):
