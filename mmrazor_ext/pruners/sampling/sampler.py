@@ -141,9 +141,11 @@ class SubnetSampler:
         ``'diff'`` those whose next channel ranks highest) while the
         budget holds. When keeping the spaces not wider than the divisor
         whole cannot reach ``target``, they are split (see
-        ``width_rounding.py``), with a warning. Warns when the reduction
-        reached exceeds the target by more than ``tolerance * target``,
-        or when even the narrowest subnet misses it.
+        ``width_rounding.py``), with a warning. When the widths the
+        divisor allows are too coarse to come within ``tolerance * target``
+        of the target (a 64-channel residual stream in steps of 16), the
+        search runs again at half the divisor (down to 1, as needed), with
+        a warning. Warns when even the narrowest subnet misses the target.
         """
         target = subnets.check_ratio(target, 'FLOPs target')
         sample = {'diff': self.sample_subnet_diff,
@@ -199,6 +201,26 @@ class SubnetSampler:
                                (1 - target - close) * full)
             best_red = reduction(best)
         if best_red - target > tolerance * max(target, 1e-12):
+            if self.divisor > 1:  # too coarse here: finer widths
+                finer = SubnetSampler(
+                    self.table, self.flops_params, self.min_channels,
+                    self.divisor // 2, self.min_keep_fraction,
+                    self.diff_norm, self.split_narrow)
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')
+                    sub = finer._flops_search(
+                        target, scores, {'diff': finer.sample_subnet_diff,
+                                         'uniform': finer.sample_subnet_uniform
+                                         }[mode], mode, full,
+                        (best, best_red), tolerance, steps)
+                red = reduction(sub)
+                if red < best_red:
+                    warnings.warn(
+                        f'FLOPs target {target} is not met within '
+                        f'{tolerance:.0%} at divisor {self.divisor} '
+                        f'(reached {best_red:.4f}): widths rounded more '
+                        f'finely (reached {red:.4f})')
+                    return sub
             warnings.warn(f'FLOPs reduction reached ({best_red:.4f}) exceeds '
                           f'the target {target} by more than {tolerance:.0%}'
                           f' (divisor {self.divisor})')

@@ -84,3 +84,20 @@ def test_flops_targets_met_from_below_within_2_percent(pruner, mode,
         assert k % step == 0 or k == n, (sp.name, k)
         if n <= 16 and not split:
             assert k == n
+
+
+def test_too_coarse_widths_fall_back_to_a_finer_divisor():
+    """A tiny ViT's 64-channel residual stream in steps of 16 cannot come
+    within 2% of half the FLOPs: the search runs again at divisor 8."""
+    from mmrazor_ext.testing.model_zoo import ALL_MODELS
+    build, shape = ALL_MODELS['tv_vit']
+    torch.manual_seed(0)
+    pruner = ChannelPruner(input_shape=shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        pruner.prepare_from_supernet(build().eval())
+    full = pruner.flops_params({})[0]
+    with pytest.warns(UserWarning, match='not met within 2% at divisor 16'):
+        subnet = pruner.sample_subnet_flops(0.5, mode='uniform')
+    reduction = 1 - pruner.flops_params(subnet)[0] / full
+    assert 0.5 <= reduction <= 0.51, reduction
