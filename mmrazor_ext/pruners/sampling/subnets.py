@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import Tensor
 
-from .width_rounding import _of, next_width, round_width
+from .width_rounding import _of, round_width, space_divisor
 
 Subnet = Dict[str, List[int]]
 
@@ -123,9 +123,18 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
     signed scores by their largest magnitude leaves a space whose scores
     are mostly negative far below the others); the lowest ``ratio`` of all
     units go, each space keeping at least ``min_channels`` and
-    ``ceil(min_keep_fraction * n)``."""
+    ``ceil(min_keep_fraction * n)``. At a divisor above 1 the ranking is of
+    blocks of units between the widths it allows (:func:`_rank_blocks`).
+    """
     names = list(sizes)
     normalised = normalise_spaces(scores, diff_norm, names)
+    floor = {name: min(sizes[name], max(
+        1, min_channels, math.ceil(min_keep_fraction * sizes[name] - 1e-9)))
+        for name in names}
+    if any(_of(divisor, n) > 1 for n in names):
+        left = _rank_blocks(sizes, normalised, ratio, floor, divisor,
+                            split_narrow)
+        return {n: top_k(scores[n], left[n]) for n in names}
     norm = []
     for i, name in enumerate(names):
         s = normalised[name]
@@ -136,9 +145,6 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
     total = allu.shape[0]
     to_remove = int(round(ratio * total))
     left = {name: sizes[name] for name in names}
-    floor = {name: min(sizes[name], max(
-        1, min_channels, math.ceil(min_keep_fraction * sizes[name] - 1e-9)))
-        for name in names}
     removed = 0
     for j in order.tolist():
         if removed >= to_remove:
@@ -147,13 +153,41 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
         if left[name] > floor[name]:
             left[name] -= 1
             removed += 1
-    out = {}
-    for name in names:
-        n, k = sizes[name], left[name]
-        d = _of(divisor, name)
-        if d > 1:
-            k = round_width(n, k, d, min_channels, split_narrow)
-            while k < floor[name]:
-                k = next_width(n, k, d, split_narrow)
-        out[name] = top_k(scores[name], k)
-    return out
+    return {name: top_k(scores[name], left[name]) for name in names}
+
+
+def _rank_blocks(sizes, normalised, ratio, floor, divisor,
+                 split_narrow=False) -> Dict[str, int]:
+    """:func:`sample_diff` at a divisor: the global ranking is of blocks,
+    not units. Each space's units, lowest normalised score first, form
+    the blocks that take it from one width the divisor allows to the next
+    (``n -> floor(n / d) * d -> ... ->`` its narrowest, at least its
+    floor); a block scores the mean of its units. The lowest blocks of all
+    spaces go until about ``ratio`` of all units have, so the widths land
+    on the divisor by importance instead of being rounded afterwards.
+
+    Returns:
+        ``{space: units kept}``.
+    """
+    blocks = []  # (score, space index, block index, units)
+    for i, (name, n) in enumerate(sizes.items()):
+        d = space_divisor(n, _of(divisor, name), split_narrow)
+        low = min(n, d * math.ceil(floor[name] / d))
+        ascending = torch.sort(normalised[name], stable=True).values
+        width, j = n, 0
+        while width > low:
+            nxt = max(low, (width - 1) // d * d)
+            part = ascending[n - width:n - nxt]
+            blocks.append((float(part.mean()), i, j, width - nxt))
+            width, j = nxt, j + 1
+    blocks.sort(key=lambda b: b[:3])
+    to_remove = ratio * sum(sizes.values())
+    left = dict(sizes)
+    names = list(sizes)
+    removed = 0
+    for _, i, _, units in blocks:
+        if removed + units / 2 > to_remove:
+            break
+        left[names[i]] -= units
+        removed += units
+    return left
