@@ -39,6 +39,12 @@ SEARCH = dict(ea_algorithm='SEGA', budget=dict(flops=0.5), population=4,
               keep_ratios=[0.25, 0.5, 0.75, 1.0],
               search_split=dict(num_images=64), recalibrate_bn=1,
               batch_size=32, eval_batch_size=64)
+#: a joint search of widths and blocks under a latency budget, its table
+#: measured cheaply (few rounds, 3 validation candidates)
+LATENCY = dict(runtime='onnxruntime', threads=1, batch=1, rounds=5,
+               validate=3, validate_time=0.02)
+JOINT = dict(ea_algorithm='NSGA2', blocks=True, budget=dict(latency=0.7),
+             keep_ratios=[0.5, 1.0], population=4, generations=2)
 
 
 def train_briefly(path, steps=20):
@@ -90,6 +96,11 @@ def comparable(result):
     keys = ('best', 'pareto', 'references', 'candidates', 'evaluated',
             'cache_hits', 'over_budget', 'split', 'settings')
     out = {k: result[k] for k in keys}
+    if 'latency_model' in result:  # what is measured at the end is not
+        out.pop('references')  # (nor the references chosen by it)
+        out['best'] = {k: v for k, v in out['best'].items()
+                       if k not in ('latency_ms', 'latency_measured_ratio')}
+        out['best_predicted_ms'] = result['best']['latency_ms']['predicted']
     out['history'] = [{k: v for k, v in h.items() if k != 'seconds'}
                       for h in result['history']]
     return out

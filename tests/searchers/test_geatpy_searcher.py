@@ -25,11 +25,11 @@ def spy(monkeypatch):
     calls = dict(seen=[], kill_at=None)
     inner = CandidateEvaluator.__call__
 
-    def call(self, subnet):
+    def call(self, subnet, removed=()):
         if calls['kill_at'] == len(calls['seen']):
             raise Killed
         calls['seen'].append(tuple(len(v) for v in subnet.values()))
-        return inner(self, subnet)
+        return inner(self, subnet, removed)
 
     monkeypatch.setattr(CandidateEvaluator, '__call__', call)
     return calls
@@ -41,7 +41,9 @@ def test_result_cache_and_outputs(searched):
     assert result['evaluated'] == len(cands)  # each genome evaluated once
     assert len({tuple(c['kept']) for c in cands}) == len(cands)
     assert result['best'] == dict(cands[0], **{
-        k: result['best'][k] for k in ('subnet', 'keep_ratios')})
+        k: result['best'][k] for k in ('subnet', 'keep_ratios',
+                                       'blocks_removed')})
+    assert result['best']['blocks_removed'] == []  # widths only
     assert result['best']['search_top1'] == max(c['search_top1']
                                                 for c in cands)
     assert sum(h['evaluated'] + h['cache_hits'] + h['over_budget']
