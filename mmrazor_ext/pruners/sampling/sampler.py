@@ -1,6 +1,6 @@
-"""Subnet sampling of :class:`ChannelPruner`: which channels each space
-keeps, from per-space scores (uniform ratio, one global ranking, ratios
-per space, or a FLOPs target)."""
+"""Subnet sampling, a part of :class:`ChannelPruner`: which channels each
+space keeps, from per-space scores (uniform ratio, one global ranking,
+ratios per space, or a FLOPs target)."""
 import warnings
 from typing import Dict, List, Sequence, Union
 
@@ -11,13 +11,30 @@ from . import subnets
 Subnet = Dict[str, List[int]]
 
 
-class SamplingMixin:
-    """Needs ``prunable_spaces``, ``min_channels``, ``divisor``,
-    ``diff_norm``, ``min_keep_fraction`` and ``flops_params``."""
+class SubnetSampler:
+    """Subnets of the prunable spaces of ``table`` from per-space scores.
+
+    Args:
+        table: the prunable spaces (``space_table.SpaceTable``).
+        flops_params: ``subnet -> (flops, params)``, for FLOPs targets.
+        min_channels: fewest units any space keeps, >= 1.
+        divisor: kept counts are rounded to a multiple of it.
+        min_keep_fraction: in :meth:`sample_subnet_diff`, every space
+            keeps at least this fraction of its units.
+        diff_norm: how :meth:`sample_subnet_diff` makes spaces
+            comparable (``subnets.DIFF_NORMS``).
+    """
+
+    def __init__(self, table, flops_params=None, min_channels: int = 1,
+                 divisor: int = 1, min_keep_fraction: float = 0.0,
+                 diff_norm: str = 'auto'):
+        self.table, self.flops_params = table, flops_params
+        self.min_channels, self.divisor = min_channels, divisor
+        self.min_keep_fraction, self.diff_norm = min_keep_fraction, diff_norm
 
     # ------------------------------------------------------------ sampling
     def _sizes(self):
-        return {sp.name: sp.num_channels for sp in self.prunable_spaces}
+        return self.table.sizes()
 
     def _scores(self, scores):
         sizes = self._sizes()
