@@ -18,6 +18,9 @@
 # scripts/hybrid_search/run_hybrid_cifar_resnet18.sh
 # test_search_geatpy_latency_inference runs the search.
 _base_ = ['./hybrid-search-sega_cifar-resnet20_1xb64_digits.py']
+# widths in steps of 16 channels (what ONNX Runtime runs fast, see
+# docs/deploy.md); spaces of 16 channels stay whole
+algorithm = dict(pruner=dict(divisor=16))
 searcher = dict(
     ea_algorithm='NSGA2',  # accuracy against predicted latency
     budget=dict(_delete_=True, latency=0.5),  # fraction of the latency kept

@@ -62,7 +62,8 @@ class GeatpySearcher(SearcherChecks):
         latency (dict, optional): The latency model: ``runtime``
             (``'onnxruntime'`` or ``'torch'``), ``threads``, ``batch``,
             ``cache`` (default beside the checkpoint), ``validate``
-            (random candidates the table is checked on), ``rounds``.
+            (random candidates the table is checked on), ``runs``
+            (least runs of each entry).
             Built when the budget has ``latency`` or this is given.
         block_metric (str | dict): Ranks blocks for the ``blocks``
             reference (Fusion's default).

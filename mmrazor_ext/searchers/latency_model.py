@@ -14,7 +14,8 @@ from .latency_table import (LatencyTable, cached_table, model_fingerprint,
 
 #: ``searcher.latency`` defaults
 DEFAULTS = dict(runtime='onnxruntime', threads=1, batch=1, cache=None,
-                rounds=40, validate=20, validate_time=0.3, seed=0)
+                runs=10, validate=20, validate_time=0.3, seed=0,
+                tries=3)
 
 
 def _say(msg: str) -> None:
@@ -35,8 +36,8 @@ def check_latency_settings(latency: Optional[dict]) -> Optional[dict]:
         raise UserInputError(f'searcher latency has unknown keys {unknown} '
                              f'(known: {", ".join(DEFAULTS)})')
     out = dict(DEFAULTS, **latency)
-    for key, least in (('threads', 1), ('batch', 1), ('rounds', 3),
-                       ('validate', 0)):
+    for key, least in (('threads', 1), ('batch', 1), ('runs', 3),
+                       ('validate', 0), ('tries', 1)):
         v = out[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < least:
             raise UserInputError(f'searcher latency.{key}={v!r} must be an '
@@ -82,7 +83,8 @@ def load_latency_table(pruner, space, cfg: dict, cache: str
         else:
             data = measure_table(pruner, space, specs, needed,
                                  cfg['runtime'], cfg['threads'],
-                                 cfg['batch'], cfg['rounds'], log=_say)
+                                 cfg['batch'], cfg['runs'], cfg['seed'],
+                                 cfg['validate_time'], log=_say)
             if cfg['validate']:
                 data['validation'] = validate(
                     LatencyTable(data, specs), pruner, space,

@@ -1,6 +1,6 @@
 """What a latency search is compared with: the searched subnet and three
-references at the same MEASURED latency, all exported and timed
-interleaved with the unpruned model on the table's runtime.
+references at the same MEASURED latency, all exported and each timed
+beside the unpruned model on the table's runtime.
 
 - ``uniform``: the same keep ratio in every space;
 - ``diff``: the pruner's global ranking of channels (``sample_subnet_diff``);
@@ -8,18 +8,21 @@ interleaved with the unpruned model on the table's runtime.
   ``block_metric``, the least important removed first), widths whole;
 - ``searched``: the search's best.
 
-Each reference is first chosen by predicted latency, then measured; one
-that lands more than ``tolerance`` away from the searched subnet's
-measured latency (both as fractions of the unpruned model in the same
-session) is chosen again at a target corrected by what was measured, up
-to ``tries`` times. Whether it ended within the tolerance is stated.
+Each reference is first chosen by predicted latency, then measured beside
+the unpruned model (``latency_timing.py``); one that lands more than
+``tolerance`` away from the searched subnet's measured latency (both as
+fractions of the unpruned model timed in their pairs) is chosen again at
+a target corrected by what was measured, up to ``tries`` times. Whether
+it ended within the tolerance is stated.
 """
+import tempfile
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..engine.latency import machine_load, runtime_latency
+from ..engine.latency import machine_load
 from ..fusion import removal_order
 from ..metrics import collect_statistics
 from .latency_measure import candidate_model
+from .latency_timing import PairTimer
 
 Choice = Tuple[Dict[str, list], List[str]]  # (subnet, blocks removed)
 
@@ -85,18 +88,18 @@ class ReferenceChooser:
         return full, removed
 
 
-def measure(searcher, models: dict) -> Tuple[Dict[str, float], dict]:
-    """Measured latency (ms) of ``models`` (with ``'unpruned'``), timed
-    interleaved on the table's runtime, and the load."""
+def measure(searcher, models: dict, folder: str) -> Tuple[dict, dict]:
+    """Latency (ms) and fraction of the unpruned model of each of
+    ``models``, each timed beside the unpruned model on the table's
+    runtime (``latency_timing.py``), and the load."""
     d = searcher.latency_table.data
-    cfg = searcher.latency_cfg
     load = machine_load()
-    res = runtime_latency(models, searcher.pruner.input_shape,
-                          (d['batch'], ), backends=(d['runtime'], ),
-                          threads=d['threads'],
-                          min_time=cfg['validate_time'])
-    ms = res['backends'][d['runtime']][f'batch_{d["batch"]}']
-    return {k: v['median'] for k, v in ms.items()}, load
+    timer = PairTimer(candidate_model(searcher.pruner,
+                                      searcher.space.blocks, {}, []),
+                      searcher.pruner.input_shape, d['runtime'],
+                      d['threads'], d['batch'], folder,
+                      searcher.latency_cfg['validate_time'])
+    return timer.measure(models), load
 
 
 def measured_references(searcher, pool, best: dict, split,
@@ -119,15 +122,14 @@ def measured_references(searcher, pool, best: dict, split,
         for name in todo:
             choices[name] = chooser.choose(name, target[name])
         names = ['searched'] + todo
-        models = {'unpruned': candidate_model(searcher.pruner, space.blocks,
-                                              {}, [])}
-        for name in names:
-            models[name] = candidate_model(searcher.pruner, space.blocks,
-                                           *choices[name])
-        ms, load = measure(searcher, models)
+        models = {name: candidate_model(searcher.pruner, space.blocks,
+                                        *choices[name]) for name in names}
+        with tempfile.TemporaryDirectory(prefix='references_') as folder:
+            got, load = measure(searcher, models, folder)
+        ms = {n: v['ms'] for n, v in got.items()}
         for name in names:
             measured.setdefault(name, []).append(ms[name])
-            ratio[name] = ms[name] / ms['unpruned']
+            ratio[name] = got[name]['ratio']
         off = {n: ratio[n] / ratio['searched'] - 1 for n in todo}
         offs.update(off)
         if log:
@@ -146,6 +148,7 @@ def measured_references(searcher, pool, best: dict, split,
         rec = pool.record([len(sub[n]) for n in space.names], removed)
         out[name] = [dict(
             name=name, kept=rec['kept'], blocks_removed=list(removed),
+            subnet=sub,
             flops=flops, params=params, flops_ratio=rec['flops_ratio'],
             latency_ms=dict(predicted=rec['latency_ms'],
                             measured=measured[name][-1]),

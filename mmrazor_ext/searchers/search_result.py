@@ -51,8 +51,9 @@ def build_result(searcher, pool, split, history, eval_seconds,
     if pool.latency is not None:  # references at equal measured latency
         measured, refs = None, None
         if rank() == 0:
-            measured, refs = measured_references(searcher, pool, best,
-                                                 split, log=searcher.say)
+            measured, refs = measured_references(
+                searcher, pool, best, split,
+                tries=searcher.latency_cfg['tries'], log=searcher.say)
         measured, refs = broadcast_object((measured, refs))
         best['latency_ms'] = dict(predicted=best['latency_ms'],
                                   measured=measured)

@@ -71,7 +71,8 @@ def latency_flow(tmp_path_factory, pretrained):
     shutil.copy(pretrained, ckpt)
     cfg = tiny(root, LATENCY_CONFIG, 'latency.py', searcher=dict(
         budget=dict(latency=0.4), keep_ratios=[0.5, 1.0],
-        latency=dict(rounds=5, validate=3, validate_time=0.02)),
+        latency=dict(runs=3, validate=3, validate_time=0.02,
+                     tries=1)),
         custom_hooks=[dict(type='HybridSearchHook', latency_time=0.05)])
     log = run('search', [cfg, ckpt, '--work-dir', root / 'search'])
     path = search_json_path(str(ckpt), 'NSGA2', 'latency0.4')

@@ -41,8 +41,8 @@ SEARCH = dict(ea_algorithm='SEGA', budget=dict(flops=0.5), population=4,
               batch_size=32, eval_batch_size=64)
 #: a joint search of widths and blocks under a latency budget, its table
 #: measured cheaply (few rounds, 3 validation candidates)
-LATENCY = dict(runtime='onnxruntime', threads=1, batch=1, rounds=5,
-               validate=3, validate_time=0.02)
+LATENCY = dict(runtime='onnxruntime', threads=1, batch=1, runs=3,
+               validate=3, validate_time=0.02, tries=1)
 JOINT = dict(ea_algorithm='NSGA2', blocks=True, budget=dict(latency=0.7),
              keep_ratios=[0.5, 1.0], population=4, generations=2)
 

@@ -1,0 +1,290 @@
+"""HybridSearch over widths and depth under a measured-latency budget, on
+the embedded digits (ResNet-20, ResNet-56, MobileNetV2; the configs
+``configs/hybrid_search/hybrid-search-joint-latency_*_digits.py``):
+
+1. ``table``: the latency table of each model on ONNX Runtime (1 thread,
+   batch 1): entries, build time, predicted against measured latency on
+   20 random candidates (median and max relative error);
+2. ``speed``: candidates evaluated per minute by the joint search of the
+   digits ResNet-20 in one process (and its CPU time per candidate);
+3. ``quality``: per model, latency reduction and seed, the searched
+   subnet against the search's references at the same MEASURED latency
+   (``uniform``, ``diff``, ``blocks``): val top-1 after BN recalibration
+   and after the same fine-tune (``--epochs``, Adam 2e-3, cosine) of each,
+   physically pruned;
+4. ``spearman``: search top-1 against val top-1 after the same fine-tune
+   for ``--spearman`` candidates spread over a search's evaluated ones.
+
+Rows are saved to ``--out`` as they finish (a rerun skips them); the
+tables are printed at the end (or alone with ``--table``).
+
+    python tools/benchmarks/hybrid_latency_quality.py --parts table
+    python tools/benchmarks/hybrid_latency_quality.py --parts quality \
+        --models resnet20 --reductions 0.5 0.7 --seeds 0 1 2 --epochs 3
+"""
+import argparse
+import json
+import os.path as osp
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+import mmrazor_ext  # noqa: E402,F401  (before mmrazor: hides broken mmseg)
+from mmcls.models import build_classifier  # noqa: E402
+from mmcv import Config  # noqa: E402
+from mmrazor.models.builder import build_pruner  # noqa: E402
+
+from mmrazor_ext.adapters import classification_loss, split_batch  # noqa
+from mmrazor_ext.algorithms.pretrained import load_pretrained  # noqa: E402
+from mmrazor_ext.engine import (build_loader, evaluate,  # noqa: E402
+                                machine_load, recalibrate_bn)
+from mmrazor_ext.searchers import GeatpySearcher  # noqa: E402
+from mmrazor_ext.searchers.latency_measure import \
+    candidate_model  # noqa: E402
+from mmrazor_ext.utils import write_json  # noqa: E402
+
+MODELS = {
+    'resnet20': ('cifar-resnet20_1xb64_digits',
+                 'configs/resnet/cifar-resnet20_1xb64_digits.py'),
+    'resnet56': ('cifar-resnet56_1xb64_digits',
+                 'configs/fusion/cifar-resnet56_1xb64_digits.py'),
+    'mobilenet-v2': ('mobilenet-v2_1xb64_digits',
+                     'configs/fusion/mobilenet-v2_1xb64_digits.py')}
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--parts', nargs='+', default=['table', 'speed',
+                                                   'quality', 'spearman'],
+                   choices=['table', 'speed', 'quality', 'spearman'])
+    p.add_argument('--models', nargs='+', default=list(MODELS),
+                   choices=list(MODELS))
+    p.add_argument('--reductions', type=float, nargs='+',
+                   default=[0.5, 0.7], help='fractions of latency removed')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--population', type=int, default=16)
+    p.add_argument('--generations', type=int, default=8)
+    p.add_argument('--epochs', type=int, default=3,
+                   help='the fine-tune of every subnet')
+    p.add_argument('--speed-generations', type=int, default=4)
+    p.add_argument('--spearman', type=int, default=12)
+    p.add_argument('--png', default=None, help='copy the first quality '
+                   "search's front (search_pareto.png) here")
+    p.add_argument('--out', default=osp.join(
+        ROOT, 'work_dirs/hybrid_latency_quality.json'))
+    p.add_argument('--table', action='store_true',
+                   help='print the tables of --out and stop')
+    return p.parse_args()
+
+
+def setup(name):
+    """Config, trained classifier and its pruner, checkpoint."""
+    stem, train_cfg = MODELS[name]
+    cfg = Config.fromfile(osp.join(
+        ROOT, f'configs/hybrid_search/hybrid-search-joint-latency_{stem}.py'))
+    ckpt = osp.join(ROOT, 'work_dirs', stem, 'epoch_10.pth')
+    if not osp.isfile(ckpt):
+        sys.exit(f'{ckpt} missing: python tools/train.py {train_cfg} '
+                 f'--seed 0 --work-dir work_dirs/{stem}')
+    model = build_classifier(cfg.algorithm.architecture.model)
+    load_pretrained(model, ckpt)
+    pruner = build_pruner(cfg.algorithm.pruner)
+    pruner.prepare_from_supernet(model)
+    return cfg, model, pruner, ckpt
+
+
+def searcher_of(cfg, model, pruner, ckpt, work, **settings):
+    s = dict(cfg.searcher)
+    s.pop('type')
+    s.update(settings)
+    s.setdefault('json_name', osp.join(work, 'search.json'))
+    return GeatpySearcher(model, pruner, cfg.data, ckpt, work, **s)
+
+
+def finetune_val(cfg, model, epochs, seed):
+    """Val top-1 of ``model`` (a physically pruned copy) after BN
+    recalibration, then after ``epochs`` of fine-tuning."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    val = build_loader(cfg.data, 'val')
+    recalibrate_bn(model, build_loader(cfg.data, 'train', seed), 10)
+    out = dict(bn=evaluate(model, val)['top-1'])
+    if epochs:
+        loader = build_loader(cfg.data, 'train', seed)
+        opt = torch.optim.Adam(model.parameters(), lr=2e-3,
+                               weight_decay=1e-4)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, epochs * len(loader))
+        model.train()
+        for _ in range(epochs):
+            for batch in loader:
+                img, labels = split_batch(batch)
+                loss = classification_loss(model, img, labels) / len(img)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+        out['finetuned'] = evaluate(model, val)['top-1']
+    return out
+
+
+def spearman(a, b):
+    from scipy.stats import spearmanr
+    return float(spearmanr(a, b).correlation)
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(1)
+    results = json.load(open(args.out)) if osp.isfile(args.out) else {}
+    if args.table:
+        return print_tables(results)
+
+    def save(key, value):
+        results[key] = value
+        write_json(results, args.out)
+        print(f'[{time.strftime("%H:%M:%S")}] {key}: '
+              f'{json.dumps(value)[:300]}', flush=True)
+
+    work = tempfile.mkdtemp(prefix='hybrid_latency_bench_')
+    for name in args.models:
+        cfg, model, pruner, ckpt = setup(name)
+        if 'table' in args.parts and f'table/{name}' not in results:
+            t0 = time.time()
+            s = searcher_of(cfg, model, pruner, ckpt, work)
+            table = s.prepare_latency()
+            summary = table.summary()
+            summary['validation'].pop('rows')
+            save(f'table/{name}', dict(summary, wall_seconds=round(
+                time.time() - t0, 1)))
+        if 'speed' in args.parts and name == 'resnet20' and \
+                'speed' not in results:
+            s = searcher_of(cfg, model, pruner, ckpt, work, seed=100,
+                            generations=args.speed_generations)
+            c0, t0 = time.process_time(), time.time()
+            r = s.search()
+            save('speed', dict(
+                candidates_per_minute=r['candidates_per_minute'],
+                evaluated=r['evaluated'], eval_seconds=r['eval_seconds'],
+                cpu_seconds=round(time.process_time() - c0, 1),
+                wall_seconds=round(time.time() - t0, 1),
+                load=machine_load()))
+        for red in args.reductions:
+            for seed in args.seeds:
+                key = f'{name}/{red:g}/{seed}'
+                if 'quality' not in args.parts or key in results:
+                    continue
+                s = searcher_of(cfg, model, pruner, ckpt, work, seed=seed,
+                                budget=dict(latency=round(1 - red, 6)),
+                                population=args.population,
+                                generations=args.generations,
+                                json_name=osp.join(
+                                    work, key.replace('/', '_') + '.json'))
+                r = s.search()
+                if args.png and not osp.isfile(args.png):
+                    shutil.copy(osp.join(work, 'search_pareto.png'),
+                                args.png)
+                row = dict(search_seconds=r['seconds'],
+                           evaluated=r['evaluated'],
+                           validation=r['latency_model']['validation'][
+                               'median_relative_error'])
+                for ref, (point, ) in r['references'].items():
+                    m = candidate_model(pruner, s.space.blocks,
+                                        point['subnet'],
+                                        point['blocks_removed'])
+                    row[ref] = dict(
+                        search_top1=point['search_top1'],
+                        measured_ratio=point['measured_ratio'],
+                        within_tolerance=point['within_tolerance'],
+                        blocks_removed=len(point['blocks_removed']),
+                        **finetune_val(cfg, m, args.epochs, seed))
+                save(key, row)
+                if 'spearman' in args.parts and args.spearman and \
+                        f'spearman/{name}' not in results:
+                    cands = r['candidates']
+                    pick = sorted(set(np.linspace(
+                        0, len(cands) - 1, args.spearman).round().astype(
+                            int).tolist()))
+                    pairs = []
+                    for i in pick:
+                        m = candidate_model(
+                            pruner, s.space.blocks, s.space.subnet(
+                                cands[i]['kept'], s.channel_scores),
+                            cands[i].get('blocks_removed', []))
+                        pairs.append((cands[i]['search_top1'], finetune_val(
+                            cfg, m, args.epochs, seed)['finetuned']))
+                    save(f'spearman/{name}', dict(
+                        pairs=pairs, rho=spearman(*zip(*pairs)),
+                        epochs=args.epochs))
+    print_tables(results)
+
+
+def _ms(values):
+    if not values:
+        return '-'
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
+
+
+def print_tables(results):
+    for key, t in results.items():
+        if key.startswith('table/'):
+            v = t['validation']
+            print(f"{key[6:]}: {t['entries']} entries, unpruned "
+                  f"{t['unpruned_ms']:.3f} ms, built in "
+                  f"{t['wall_seconds']} s (load {t['load_average']:.1f}); "
+                  f"{v['candidates']} random candidates: median relative "
+                  f"error {v['median_relative_error']:.1%}, max "
+                  f"{v['max_relative_error']:.1%} (validation load "
+                  f"{v['load_average']:.1f})")
+    if 'speed' in results:
+        s = results['speed']
+        print(f"\nspeed (ResNet-20 joint latency search, digits, 1 process):"
+              f" {s['candidates_per_minute']} candidates/minute "
+              f"({s['evaluated']} evaluated in {s['eval_seconds']} s; load "
+              f"{s['load']['load_average']:.1f} on {s['load']['cpus']} CPUs)")
+    rows = {}
+    for key, row in results.items():
+        if key.count('/') == 2 and not key.startswith(('table', 'spear')):
+            name, red, _ = key.split('/')
+            rows.setdefault((name, red), []).append(row)
+    if rows:
+        head = ('model', 'latency removed', 'seeds', 'subnet',
+                'latency kept (measured)', 'within 5%', 'blocks removed',
+                'search top-1', 'val top-1 +BN', 'val top-1 fine-tuned')
+        lines = [head]
+        for (name, red), rs in sorted(rows.items()):
+            for what in ('searched', 'uniform', 'diff', 'blocks'):
+                lines.append((
+                    name, f'{float(red):.0%}', str(len(rs)), what,
+                    _ms([r[what]['measured_ratio'] * 100 for r in rs]),
+                    f"{sum(r[what]['within_tolerance'] for r in rs)}"
+                    f"/{len(rs)}",
+                    _ms([r[what]['blocks_removed'] for r in rs]),
+                    _ms([r[what]['search_top1'] for r in rs]),
+                    _ms([r[what]['bn'] for r in rs]),
+                    _ms([r[what]['finetuned'] for r in rs
+                         if 'finetuned' in r[what]])))
+        widths = [max(len(str(x[i])) for x in lines) for i in range(10)]
+        print('\nquality: mean ± std over seeds')
+        for i, line in enumerate(lines):
+            print('  '.join(str(c).ljust(w) for c, w in zip(line, widths)))
+            if i == 0:
+                print('-' * (sum(widths) + 18))
+    for key, s in results.items():
+        if key.startswith('spearman/'):
+            print(f"\n{key[9:]}: Spearman(search top-1, val top-1 after "
+                  f"{s['epochs']} epochs) over {len(s['pairs'])} candidates"
+                  f" = {s['rho']:.3f}")
+
+
+if __name__ == '__main__':
+    main()
