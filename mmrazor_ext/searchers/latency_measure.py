@@ -37,6 +37,7 @@ from torch import nn
 from ..deploy.runtimes import check_backends, make_runner, torch_runner
 from ..engine.latency import machine_load, time_runners, torch_threads
 from ..fusion import remove_blocks
+from ..utils import UserInputError
 from .latency_layers import (chain_onnx, entry_keys, input_shape_of,
                              onnx_layer, torch_layer)
 from .latency_table import machine
@@ -51,9 +52,8 @@ def check_runtime(runtime) -> str:
     """``runtime`` if it is one the table can be measured on and it is
     installed; a one-line error otherwise."""
     if runtime not in RUNTIMES:
-        from ..utils import UserInputError
-        raise UserInputError(f'searcher latency.runtime {runtime!r} is not '
-                             f'one of {", ".join(RUNTIMES)}')
+        raise UserInputError(f'runtime {runtime!r} is not one of '
+                             f'{", ".join(RUNTIMES)}')
     check_backends([runtime])
     return runtime
 

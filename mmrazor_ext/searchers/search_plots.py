@@ -53,14 +53,20 @@ def plot_pareto(candidates, pareto, references, budget: float, path: str,
         ax.plot([p[key] for p in pts], [p['search_top1'] for p in pts],
                 'o-', color='C0', label='Pareto front')
     ref_key = 'measured_ratio' if measured else key
-    same = 'same measured latency' if measured else 'same FLOPs'
     for (name, points), style in zip(
             sorted((n, p) for n, p in references.items() if n != 'searched'),
             ('^', 'v', 'D', 's')):
-        if points:
-            ax.scatter([p[ref_key] for p in points],
-                       [p['search_top1'] for p in points], marker=style,
-                       s=60, label=f'{name} ({same})', zorder=3)
+        if not points:
+            continue
+        if measured:  # aimed at the searched latency; say if it missed
+            off = [p for p in points if not p.get('within_tolerance', True)]
+            label = f'{name} (measured' + (', not within 5%)' if off
+                                           else ', within 5%)')
+        else:
+            label = f'{name} (same FLOPs)'
+        ax.scatter([p[ref_key] for p in points],
+                   [p['search_top1'] for p in points], marker=style, s=60,
+                   label=label, zorder=3)
     if best is not None:
         searched = (references.get('searched') or [None])[0]
         x = searched['measured_ratio'] if measured and searched else \

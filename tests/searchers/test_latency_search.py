@@ -188,7 +188,8 @@ def test_cache_of_another_machine_is_measured_again(
      'the smallest candidate (keep ratio 0.5 everywhere, all {n} removable '
      'blocks removed) is predicted at '),
     (dict(latency=dict(runtime='tensorrt')),
-     "latency.runtime 'tensorrt' is not one of onnxruntime, torch"),
+     "latency.runtime: runtime 'tensorrt' is not one of onnxruntime, "
+     'torch'),
     (dict(latency=dict(runtime='onnxruntime'), uninstall=True),
      'latency.runtime: backend onnxruntime is not installed: pip install '
      'onnxruntime'),

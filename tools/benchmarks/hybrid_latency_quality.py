@@ -6,7 +6,11 @@ the embedded digits (ResNet-20, ResNet-56, MobileNetV2; the configs
    batch 1): entries, build time, predicted against measured latency on
    20 random candidates (median and max relative error);
 2. ``speed``: candidates evaluated per minute by the joint search of the
-   digits ResNet-20 in one process (and its CPU time per candidate);
+   digits ResNet-20 in one process (and its CPU time); ``evaluation``:
+   CPU time per candidate of 20 random joint candidates of ResNet-20,
+   evaluated as the search does now (the exported candidate) and as it
+   did before (masks on the full-width model in place, blocks swapped
+   for identities), same top-1;
 3. ``quality``: per model, latency reduction and seed, the searched
    subnet against the search's references at the same MEASURED latency
    (``uniform``, ``diff``, ``blocks``): val top-1 after BN recalibration
@@ -61,9 +65,8 @@ MODELS = {
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--parts', nargs='+', default=['table', 'speed',
-                                                   'quality', 'spearman'],
-                   choices=['table', 'speed', 'quality', 'spearman'])
+    parts = ['table', 'evaluation', 'speed', 'quality', 'spearman']
+    p.add_argument('--parts', nargs='+', default=parts, choices=parts)
     p.add_argument('--models', nargs='+', default=list(MODELS),
                    choices=list(MODELS))
     p.add_argument('--reductions', type=float, nargs='+',
@@ -164,6 +167,10 @@ def main():
             summary['validation'].pop('rows')
             save(f'table/{name}', dict(summary, wall_seconds=round(
                 time.time() - t0, 1)))
+        if 'evaluation' in args.parts and name == 'resnet20' and \
+                'evaluation' not in results:
+            save('evaluation', evaluation_cost(cfg, model, pruner, ckpt,
+                                               work))
         if 'speed' in args.parts and name == 'resnet20' and \
                 'speed' not in results:
             s = searcher_of(cfg, model, pruner, ckpt, work, seed=100,
@@ -226,6 +233,47 @@ def main():
     print_tables(results)
 
 
+def evaluation_cost(cfg, model, pruner, ckpt, work, num=20):
+    """CPU seconds per candidate, exported (now) against masked in place
+    (before), on the same random joint candidates, twice each."""
+    from mmrazor_ext.engine import preserved_bn_stats
+    from mmrazor_ext.fusion.module_paths import set_submodule
+    from mmrazor_ext.searchers import CandidateEvaluator
+    from mmrazor_ext.searchers.latency_measure import random_candidates
+    s = searcher_of(cfg, model, pruner, ckpt, work)
+    split = s.prepare_split()
+    imgs, labels = split.search_data()
+    ev = CandidateEvaluator(pruner, imgs, labels, split.train_batches(
+        s.recal_batches, s.batch_size), s.eval_batch_size, s.space.blocks)
+    scores = s.scores(split)
+    cands = [(s.space.subnet(k, scores), r)
+             for k, r in random_candidates(s.space, num, 0)]
+
+    def masked(sub, removed):
+        saved = {n: model.get_submodule(n) for n in removed}
+        with preserved_bn_stats(model):
+            pruner.set_subnet(sub)
+            for n in removed:
+                set_submodule(model, n, torch.nn.Identity())
+            try:
+                recalibrate_bn(model, ev.recal, len(ev.recal), sync=False)
+                return ev.top1()
+            finally:
+                for n, mod in saved.items():
+                    set_submodule(model, n, mod)
+                pruner.set_subnet({})
+
+    out = {}
+    for name, fn in (('masked', masked), ('exported', ev)) * 2:
+        c0, t0 = time.process_time(), time.time()
+        top1 = [fn(sub, removed) for sub, removed in cands]
+        out.setdefault(name, []).append(dict(
+            cpu_per_candidate=(time.process_time() - c0) / num,
+            wall_per_candidate=(time.time() - t0) / num,
+            mean_top1=sum(top1) / num))
+    return dict(out, candidates=num, load=machine_load())
+
+
 def _ms(values):
     if not values:
         return '-'
@@ -245,11 +293,21 @@ def print_tables(results):
                   f"error {v['median_relative_error']:.1%}, max "
                   f"{v['max_relative_error']:.1%} (validation load "
                   f"{v['load_average']:.1f})")
+    if 'evaluation' in results:
+        e = results['evaluation']
+        for name in ('masked', 'exported'):
+            cpu = min(r['cpu_per_candidate'] for r in e[name])
+            print(f"evaluation, {name}: {cpu:.3f} CPU s per candidate "
+                  f"({60 / cpu:.0f} per CPU minute), mean search top-1 "
+                  f"{e[name][0]['mean_top1']:.2f}, {e['candidates']} random"
+                  f" joint candidates of ResNet-20 (load "
+                  f"{e['load']['load_average']:.1f})")
     if 'speed' in results:
         s = results['speed']
         print(f"\nspeed (ResNet-20 joint latency search, digits, 1 process):"
               f" {s['candidates_per_minute']} candidates/minute "
-              f"({s['evaluated']} evaluated in {s['eval_seconds']} s; load "
+              f"({s['evaluated']} evaluated in {s['eval_seconds']} s, "
+              f"{s['cpu_seconds']} CPU s for the whole search; load "
               f"{s['load']['load_average']:.1f} on {s['load']['cpus']} CPUs)")
     rows = {}
     for key, row in results.items():
