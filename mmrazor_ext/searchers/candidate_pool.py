@@ -112,10 +112,8 @@ class CandidatePool:
 
     def top1_of(self, rec) -> float:
         """Search top-1 of a record's candidate."""
-        removed = rec.get('blocks_removed') or []
-        sub = self.subnet(rec['kept'])
-        return self.evaluator(sub, removed) if removed else \
-            self.evaluator(sub)
+        return self.evaluator(self.subnet(rec['kept']),
+                              rec.get('blocks_removed') or [])
 
     def objectives(self, records, num_objectives: int):
         """geatpy's ``ObjV`` (search top-1; and the :attr:`axis` ratio for

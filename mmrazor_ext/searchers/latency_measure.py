@@ -34,7 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..deploy.runtimes import check_backends, make_runner, torch_runner
+from ..deploy.runtimes import (check_backends, make_runner,
+                               onnxruntime_session, torch_runner)
 from ..engine.latency import machine_load, time_runners, torch_threads
 from ..fusion import remove_blocks
 from ..utils import UserInputError
@@ -60,17 +61,8 @@ def check_runtime(runtime) -> str:
 
 def _profiled_session(path: str, threads: int, folder: str):
     """An ONNX Runtime session as ``make_runner`` builds it, profiling."""
-    import onnxruntime as ort
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = int(threads)
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = \
-        ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.enable_profiling = True
-    opts.profile_file_prefix = osp.join(folder, osp.basename(path))
-    return ort.InferenceSession(path, opts,
-                                providers=['CPUExecutionProvider'])
+    return onnxruntime_session(path, threads,
+                               osp.join(folder, osp.basename(path)))
 
 
 def _fixed_input(run: Callable, x: torch.Tensor) -> Callable:

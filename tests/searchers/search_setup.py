@@ -1,11 +1,15 @@
 """A tiny HybridSearch setting: ResNet-20 on ~180 digits at 16x16, briefly
 trained, searched with small populations."""
+import multiprocessing
+import os
 import os.path as osp
+import pickle
 import random
 
 import mmrazor_ext  # noqa: F401  (before mmrazor)
 import numpy as np
 import torch
+import torch.distributed as dist
 from mmcls.models import build_classifier
 from mmrazor.models.builder import build_pruner
 
@@ -105,3 +109,33 @@ def comparable(result):
     out['history'] = [{k: v for k, v in h.items() if k != 'seconds'}
                       for h in result['history']]
     return out
+
+
+def _rank(rank, port, build, out):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        result = build().search()
+        with open(f'{out}.{rank}', 'wb') as f:
+            pickle.dump(comparable(result), f)
+    finally:
+        dist.destroy_process_group()
+
+
+def two_processes(build, port, folder):
+    """``build().search()`` in 2 gloo processes (forked: no fresh
+    imports); each rank's :func:`comparable` result."""
+    ctx = multiprocessing.get_context('fork')
+    out = osp.join(str(folder), 'result')
+    procs = [ctx.Process(target=_rank, args=(r, port, build, out))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(300)
+    assert [p.exitcode for p in procs] == [0, 0]
+    results = []
+    for r in range(2):
+        with open(f'{out}.{r}', 'rb') as f:
+            results.append(pickle.load(f))
+    return results

@@ -3,15 +3,14 @@ sum of entries + constant, validation, cache keyed by machine and
 runtime), the search JSON's latency fields, resume and 2 gloo processes
 for the joint genome, and each bad input as one line."""
 import json
-import multiprocessing
 import os
 import pickle
 import shutil
 
 import pytest
 import torch
-import torch.distributed as dist
-from search_setup import JOINT, LATENCY, comparable, make_searcher
+from search_setup import (JOINT, LATENCY, comparable, make_searcher,
+                          two_processes)
 
 from mmrazor_ext.searchers import CandidateEvaluator, read_search_json
 from mmrazor_ext.searchers import latency_model, latency_table
@@ -121,33 +120,13 @@ def test_joint_resume_after_kill(checkpoint, lut_cache, joint_searched,
     assert comparable(result) == joint_searched[2]
 
 
-def _rank(rank, port, checkpoint, work, cache, out):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=2)
-    try:
-        result = joint(checkpoint, work, cache).search()
-        with open(f'{out}.{rank}', 'wb') as f:
-            pickle.dump(comparable(result), f)
-    finally:
-        dist.destroy_process_group()
-
-
 def test_joint_two_gloo_processes_equal_one(checkpoint, lut_cache,
                                             joint_searched, tmp_path,
                                             free_port):
-    ctx = multiprocessing.get_context('fork')
-    out = str(tmp_path / 'result')
-    procs = [ctx.Process(target=_rank, args=(r, free_port, checkpoint,
-                                             str(tmp_path), lut_cache, out))
-             for r in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(300)
-    assert [p.exitcode for p in procs] == [0, 0]
-    for r in range(2):
-        with open(f'{out}.{r}', 'rb') as f:
-            assert pickle.load(f) == joint_searched[2]
+    for result in two_processes(
+            lambda: joint(checkpoint, tmp_path, lut_cache), free_port,
+            tmp_path):
+        assert result == joint_searched[2]
 
 
 def test_cache_of_another_machine_is_measured_again(

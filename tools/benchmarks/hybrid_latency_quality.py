@@ -30,7 +30,6 @@ import argparse
 import json
 import os.path as osp
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -45,14 +44,17 @@ from mmcls.models import build_classifier  # noqa: E402
 from mmcv import Config  # noqa: E402
 from mmrazor.models.builder import build_pruner  # noqa: E402
 
-from mmrazor_ext.adapters import classification_loss, split_batch  # noqa
 from mmrazor_ext.algorithms.pretrained import load_pretrained  # noqa: E402
-from mmrazor_ext.engine import (build_loader, evaluate,  # noqa: E402
-                                machine_load, recalibrate_bn)
+from mmrazor_ext.engine import machine_load, recalibrate_bn  # noqa: E402
 from mmrazor_ext.searchers import GeatpySearcher  # noqa: E402
 from mmrazor_ext.searchers.latency_measure import \
     candidate_model  # noqa: E402
 from mmrazor_ext.utils import write_json  # noqa: E402
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+# the same fine-tune loop, statistics and table cells as the FLOPs study
+from hybrid_search_quality import _ms, print_rows, spearman  # noqa: E402
+from hybrid_search_quality import finetune_model as finetune_val  # noqa
 
 MODELS = {
     'resnet20': ('cifar-resnet20_1xb64_digits',
@@ -109,38 +111,6 @@ def searcher_of(cfg, model, pruner, ckpt, work, **settings):
     s.update(settings)
     s.setdefault('json_name', osp.join(work, 'search.json'))
     return GeatpySearcher(model, pruner, cfg.data, ckpt, work, **s)
-
-
-def finetune_val(cfg, model, epochs, seed):
-    """Val top-1 of ``model`` (a physically pruned copy) after BN
-    recalibration, then after ``epochs`` of fine-tuning."""
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    val = build_loader(cfg.data, 'val')
-    recalibrate_bn(model, build_loader(cfg.data, 'train', seed), 10)
-    out = dict(bn=evaluate(model, val)['top-1'])
-    if epochs:
-        loader = build_loader(cfg.data, 'train', seed)
-        opt = torch.optim.Adam(model.parameters(), lr=2e-3,
-                               weight_decay=1e-4)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, epochs * len(loader))
-        model.train()
-        for _ in range(epochs):
-            for batch in loader:
-                img, labels = split_batch(batch)
-                loss = classification_loss(model, img, labels) / len(img)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
-        out['finetuned'] = evaluate(model, val)['top-1']
-    return out
-
-
-def spearman(a, b):
-    from scipy.stats import spearmanr
-    return float(spearmanr(a, b).correlation)
 
 
 def main():
@@ -274,14 +244,6 @@ def evaluation_cost(cfg, model, pruner, ckpt, work, num=20):
     return dict(out, candidates=num, load=machine_load())
 
 
-def _ms(values):
-    if not values:
-        return '-'
-    if len(values) == 1:
-        return f'{values[0]:.2f}'
-    return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
-
-
 def print_tables(results):
     for key, t in results.items():
         if key.startswith('table/'):
@@ -331,12 +293,7 @@ def print_tables(results):
                     _ms([r[what]['bn'] for r in rs]),
                     _ms([r[what]['finetuned'] for r in rs
                          if 'finetuned' in r[what]])))
-        widths = [max(len(str(x[i])) for x in lines) for i in range(10)]
-        print('\nquality: mean ± std over seeds')
-        for i, line in enumerate(lines):
-            print('  '.join(str(c).ljust(w) for c, w in zip(line, widths)))
-            if i == 0:
-                print('-' * (sum(widths) + 18))
+        print_rows(lines, 'quality: mean ± std over seeds')
     for key, s in results.items():
         if key.startswith('spearman/'):
             print(f"\n{key[9:]}: Spearman(search top-1, val top-1 after "
