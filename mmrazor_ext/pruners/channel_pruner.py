@@ -31,6 +31,7 @@ from .param_masks import ParamMasks, param_masks
 from .sampling import subnets
 from .sampling.sampler import SubnetSampler
 from .sampling.space_table import SpaceTable
+from .sampling.width_rounding import DEFAULT_DIVISOR
 
 Subnet = Dict[str, List[int]]
 
@@ -46,7 +47,11 @@ class ChannelPruner(BaseModule):
         input_shape: ``(C, H, W)`` of the dummy input used for tracing;
             FLOPs are counted at this size.
         min_channels: fewest channels (units) any space keeps, >= 1.
-        divisor: kept counts are rounded to a multiple of it (e.g. 8).
+        divisor: kept counts are rounded to a multiple of it, or the
+            whole space; a space not wider than it is kept whole unless a
+            FLOPs target needs it (see ``sampling/width_rounding.py``).
+            The default, 16, is the width ONNX Runtime runs fastest
+            (docs/deploy.md); 1 rounds to the nearest channel.
         except_start_keys: spaces with a producer whose name starts with one
             of these are never pruned.
         seed: seed of ``generator`` (AutoSlim's ``sample_subnet`` draws
@@ -66,7 +71,7 @@ class ChannelPruner(BaseModule):
             ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores),
             ``'rank'`` (rank inside the space over its size) or
             ``'auto'``: the preference of the metric that made the scores
-            (its ``diff_norm``: ``'rank'`` for CDP), else ``'max'``
+            (its ``diff_norm``: ``'rank'`` for CDP and HRank), else ``'max'``
             unless some score is negative, then ``'minmax'``.
         forward_fn: ``(model, x) -> outputs`` run by the trace, for models
             whose forward needs more than one image tensor (a callable, or
@@ -110,7 +115,7 @@ class ChannelPruner(BaseModule):
         return super().__new__(cls)
 
     def __init__(self, input_shape=(3, 224, 224), min_channels: int = 1,
-                 divisor: int = 1,
+                 divisor: int = DEFAULT_DIVISOR,
                  except_start_keys: Optional[Sequence[str]] = None,
                  seed: Optional[int] = None, init_cfg=None,
                  score_members: str = 'producers',
@@ -307,10 +312,16 @@ class ChannelPruner(BaseModule):
     def sample_subnet_flops(self, target: float, scores=None,
                             mode: str = 'diff', tolerance: float = 0.02,
                             steps: int = 40) -> Subnet:
-        """Subnet removing about ``target`` of the FLOPs (see
+        """Subnet removing at least ``target`` of the FLOPs, within
+        ``tolerance * target`` of it (see
         :meth:`SubnetSampler.sample_subnet_flops`)."""
         return self.sampler.sample_subnet_flops(target, scores, mode,
                                                 tolerance, steps)
+
+    def max_flops_reduction(self) -> float:
+        """The largest fraction of the FLOPs a subnet can remove (see
+        :meth:`SubnetSampler.max_flops_reduction`)."""
+        return self.sampler.max_flops_reduction()
 
     def _keep(self, subnet) -> Tensor:
         return self.keep if subnet is None else self.table.keep_from(

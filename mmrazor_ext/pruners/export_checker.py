@@ -40,12 +40,13 @@ class ExportChecker:
               ) -> Optional[Found]:
         """The spaces an export of a trial subnet (every other unit of
         each space) cannot have pruned, after which the masks may hold
-        the trial; None when the trial ran on the meta device only (the
-        masks untouched, nothing found)."""
+        the trial; None when the trial ran with stand-in weights only
+        (``ExportVerifier.runs_with_stand_ins``: the masks untouched,
+        nothing found)."""
         if mode == 'off' or not spaces:
             return None
         keep = trial_keep(spaces, num_units)
-        if self._verifier.runs_on_meta(keep):
+        if self._verifier.runs_with_stand_ins(keep):
             return None
         _, found, _ = self._verifier.verify(spaces, keep, export_fn,
                                             masks_set=masks_set)
