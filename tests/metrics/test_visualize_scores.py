@@ -109,10 +109,11 @@ def test_example_script_uses_the_venv_and_a_trained_model(tmp_path):
     """With no ``PYTHON`` it runs the repository's .venv (as the other
     scripts do), and it trains the main job's ResNet-20 first when no
     checkpoint is there, then scores that checkpoint."""
-    root = tmp_path / 'repo'  # the script in a copy of the repository
+    root = tmp_path / 'repo'  # the scripts in a copy of the repository
     copy = root / osp.relpath(SCRIPT, ROOT)
     copy.parent.mkdir(parents=True)
     shutil.copy(SCRIPT, copy)
+    shutil.copy(SCRIPT.replace('resnet20', 'resnet18'), copy.parent)
     calls = tmp_path / 'calls'
     stub_python(root / '.venv/bin/python', calls)
     env = {k: v for k, v in os.environ.items()
