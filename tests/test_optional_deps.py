@@ -81,3 +81,30 @@ def test_compiled_ops_are_left_alone(site):
             "print('compiled')\n")
     res = _run(site, code)
     assert res.stdout.strip().endswith('compiled')
+
+
+def test_mmrazor_imported_before_mmrazor_ext(tmp_path):
+    """A script importing mmrazor's models (which import mmseg, which
+    imports mmcv.ops) before mmrazor_ext: the startup hook installed with
+    the package (``mmrazor_ext.pth``, processed here as site does it for
+    site-packages) has put the ``mmcv._ext`` stand-in finder in place.
+    And ``import mmrazor_ext`` leaves geatpy and scikit-learn unloaded."""
+    import shutil
+    shutil.copy(os.path.join(ROOT, 'mmrazor_ext.pth'), tmp_path)
+    code = ('import site, sys\n'
+            f'site.addsitedir({str(tmp_path)!r})\n'
+            "assert 'mmrazor_ext' not in sys.modules  # only the finder\n"
+            'import mmrazor.models, mmseg.models\n'
+            'import mmrazor_ext\n'
+            '# optional parts load when used (a search, the digits data)\n'
+            "assert 'geatpy' not in sys.modules\n"
+            "assert 'sklearn' not in sys.modules\n"
+            'import mmcv._ext\n'
+            'from mmrazor_ext.compat import is_stand_in, mmcv_ops\n'
+            'assert is_stand_in(mmcv._ext)\n'
+            'assert sum(isinstance(f, mmcv_ops.StandInFinder)\n'
+            '           for f in sys.meta_path) == 1\n'
+            "assert 'MMSegArchitecture' in mmrazor.models.ARCHITECTURES\n"
+            "print('any order')\n")
+    res = _run(tmp_path, code)
+    assert res.stdout.strip().endswith('any order')

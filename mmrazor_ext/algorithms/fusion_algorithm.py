@@ -12,8 +12,8 @@ from mmrazor.models.builder import ALGORITHMS
 
 from ..engine import build_loader, cpu_latency, recalibrate_bn
 from ..fusion import (candidates, check_target, choose_blocks,
-                      drop_missing_params_, find_blocks, fusion_structure,
-                      linearize, merge_candidates, merge_model,
+                      drop_missing_params_, find_blocks, find_chains,
+                      fusion_structure, linearize, merge_model,
                       remove_blocks)
 from ..metrics import build_metric, collect_statistics
 from ..pruners.masks import detach_masks
@@ -119,10 +119,10 @@ class FusionAlgorithm(BasePruningAlgorithm):
             self.budget = check_budget(
                 self.budget, 'Fusion budget', kinds=('flops', 'latency'),
                 counts=('blocks', ), one=True)
-        model, shape = self.architecture.model, self.pruner.input_shape
+        model, graph = self.architecture.model, self.pruner.graph
         wants_blocks = self.budget is not None or self.remove_names
-        self.blocks = find_blocks(model, shape) if wants_blocks else \
-            self._blocks_or_none(model, shape)
+        self.blocks = find_blocks(graph, type(model).__name__) \
+            if wants_blocks else self._blocks_or_none(graph)
         if self.budget is not None and self.remove_names is not None:
             raise UserInputError('Fusion: give budget or blocks, not both')
         if self.budget is not None:
@@ -135,7 +135,7 @@ class FusionAlgorithm(BasePruningAlgorithm):
                 raise UserInputError(
                     f'Fusion blocks: {bad[0]!r} is not a removable residual '
                     f'block of the model (blocks: {", ".join(sorted(known))})')
-        self.chains = merge_candidates(model, shape)
+        self.chains = find_chains(graph, model)
         if self.merge == 'all':
             self.merge = len(self.chains)
             if not self.chains:
@@ -180,9 +180,9 @@ class FusionAlgorithm(BasePruningAlgorithm):
                     'remove_transitions=False') from e
 
     @staticmethod
-    def _blocks_or_none(model, shape):
+    def _blocks_or_none(graph):
         try:
-            return find_blocks(model, shape)
+            return find_blocks(graph)
         except UserInputError:
             return []
 
@@ -278,7 +278,8 @@ class FusionAlgorithm(BasePruningAlgorithm):
                             self._train_loader(), self.recalibrate_bn)
                 if evaluating:
                     self.record['after_recalibration'] = self.evaluate_val()
-        flops, params = self.pruner.flops_params()
+        # the model as it will be exported (merged), by the report's counter
+        flops, params = self.pruner.count(self.export_model())
         entry.update(flops=flops, params=params,
                      seconds=round(time.time() - t0, 2))
         self.record['steps'].insert(0, entry)

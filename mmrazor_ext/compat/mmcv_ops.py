@@ -13,17 +13,19 @@ found first and nothing changes. The stand-in answers every attribute
 :class:`CompiledOpUnavailable`, one line naming the op and, when the
 module that called it belongs to a model passed to :func:`note_model`,
 its name and type in that model (its config key). No installed file is
-touched. Standard library only: it runs before mmcv is imported.
+touched. Standard library only: it runs before mmcv is imported, and
+``mmrazor_ext.pth`` (installed with the package) runs it at interpreter
+start, so that mmrazor or mmseg imported before mmrazor_ext find
+``mmcv._ext`` too (``_mmrazor_ext_startup.py``).
 """
-import importlib.abc
 import importlib.machinery
 import sys
 import types
-import weakref
-
-from .private_apis import caller_frame
 
 EXT = 'mmcv._ext'
+#: This file may be run at interpreter start, before its package (see
+#: ``_mmrazor_ext_startup.py``): standard library only at module level.
+STARTUP_API = 1
 #: Set on the stand-in module, so code can tell it from mmcv-full's.
 MARKER = '__mmrazor_ext_stand_in__'
 #: Build-information queries (mmcv's ``collect_env``): answered, not errors.
@@ -39,6 +41,7 @@ class CompiledOpUnavailable(RuntimeError):
 def note_model(model) -> None:
     """Remember ``model`` (weakly) so an op error names its calling module
     by the module's name in it (``model.decode_head.loss_decode``)."""
+    import weakref
     _models[:] = [r for r in _models if r() is not None]
     if all(r() is not model for r in _models):
         _models.append(weakref.ref(model))
@@ -50,6 +53,7 @@ def _callers():
         from torch import nn
     except ImportError:  # pragma: no cover - torch is a dependency
         return []
+    from .private_apis import caller_frame  # the package is loaded by now
     frame, found = caller_frame(2), []
     while frame is not None:
         obj = frame.f_locals.get('self')
@@ -101,7 +105,9 @@ class _StandInExt(types.ModuleType):
         return _missing_op(name)
 
 
-class _Loader(importlib.abc.Loader):
+# the import protocol's methods, without importlib.abc's base classes
+# (importing importlib.abc costs more than the rest at interpreter start)
+class _Loader:
 
     def create_module(self, spec):
         module = _StandInExt(spec.name)
@@ -112,7 +118,7 @@ class _Loader(importlib.abc.Loader):
         pass
 
 
-class StandInFinder(importlib.abc.MetaPathFinder):
+class StandInFinder:
     """Finds ``mmcv._ext`` when no other finder does."""
 
     def find_spec(self, fullname, path=None, target=None):

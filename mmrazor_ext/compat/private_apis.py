@@ -18,8 +18,8 @@ APIs (tested with torch 2.14):
 - ``Module._non_persistent_buffers_set``: buffers left out of checkpoints;
 - ``sys._getframe``: the modules on the stack when an mmcv op is missing.
 
-Standard library only at import time: :mod:`..compat.mmcv_ops` uses it
-before torch or mmcv is imported.
+Standard library only at import time (torch is imported by the functions
+that need it).
 """
 import sys
 from typing import Any, Callable, Iterable, Set, Tuple

@@ -2,8 +2,6 @@
 import mmcv
 import numpy as np
 from mmseg.datasets import DATASETS, CustomDataset
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 
 def digit_maps(images: np.ndarray, labels: np.ndarray, img_size: int,
@@ -72,6 +70,9 @@ class DigitsSegmentation(CustomDataset):
         super().__init__(pipeline, img_dir='', **kwargs)
 
     def load_annotations(self, *args):
+        # scikit-learn when the data is read, not with the package
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
         digits = load_digits()
         labels = digits.target.astype(np.int64)
         index = np.arange(len(labels))

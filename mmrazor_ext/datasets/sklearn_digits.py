@@ -1,8 +1,6 @@
 import mmcv
 import numpy as np
 from mmcls.datasets import DATASETS, BaseDataset
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 
 @DATASETS.register_module()
@@ -49,6 +47,9 @@ class SklearnDigits(BaseDataset):
         super().__init__(data_prefix, pipeline, **kwargs)
 
     def load_annotations(self):
+        # scikit-learn when the data is read, not with the package
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
         digits = load_digits()
         images = (digits.images * (255.0 / 16.0)).astype(np.uint8)
         labels = digits.target.astype(np.int64)

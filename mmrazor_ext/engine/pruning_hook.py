@@ -156,7 +156,7 @@ class PruningHook(Hook):
                            f'{runner.work_dir}: {files}{folded}')
 
     def report(self, runner, algo, exported, deploy=None) -> dict:
-        flops, params = algo.pruner.flops_params(algo.pruner.get_subnet())
+        flops, params = algo.pruner.count(exported)  # the model it describes
         t0 = time.time()
         models = dict(unpruned=algo.unpruned_model() if hasattr(
             algo, 'unpruned_model') else algo.pruner.export(subnet={}),

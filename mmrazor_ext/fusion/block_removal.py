@@ -8,8 +8,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from torch import nn
 
+from ..pruners.graph.blocks import BlockInfo
 from ..utils import UserInputError
-from .block_graph import BlockInfo
 from .module_paths import set_submodule
 
 TARGETS = ('blocks', 'flops', 'latency')
@@ -19,7 +19,7 @@ class ShortcutBlock(nn.Module):
     """What is left of a removed transition block: ``act(shortcut(x))``.
 
     Args:
-        shortcut: The block's downsample branch.
+        shortcut: The block's shortcut branch (e.g. its downsample).
         act: The block's output activation.
     """
 
@@ -142,11 +142,12 @@ def remove_blocks(model: nn.Module, blocks: Sequence[BlockInfo],
     if not inplace:
         model = copy.deepcopy(model)
     for n in names:
-        block = model.get_submodule(n)
         info = by_name[n]
         if info.shortcut is None:
             new = nn.Identity()
-        else:
-            new = ShortcutBlock(block.downsample, block.relu)
+        else:  # the block's own modules, found on the graph
+            act = model.get_submodule(info.act) if info.act else \
+                nn.Identity()
+            new = ShortcutBlock(model.get_submodule(info.shortcut), act)
         set_submodule(model, n, new)
     return model

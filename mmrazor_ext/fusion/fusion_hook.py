@@ -8,7 +8,6 @@ from mmcv.runner import HOOKS
 from ..engine import PruningHook, build_loader, evaluate
 from ..utils import atomic_write, rank, write_json
 from .bn_folding import fold_bn
-from .tracing import trace_layers
 
 
 def plot_scores(scores: dict, path: str, title: str) -> None:
@@ -26,12 +25,6 @@ def plot_scores(scores: dict, path: str, title: str) -> None:
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format='png'))
     plt.close(fig)
-
-
-def depth(model, input_shape) -> int:
-    """Conv / linear layer calls in one forward pass."""
-    return sum(c.kind in ('conv', 'linear')
-               for c in trace_layers(model, input_shape).calls)
 
 
 @HOOKS.register_module()
@@ -99,18 +92,11 @@ class FusionHook(PruningHook):
 
     def report(self, runner, algo, exported, deploy=None) -> dict:
         out = super().report(runner, algo, exported, deploy)
-        shape = algo.pruner.input_shape
-        if hasattr(algo, 'unpruned_model'):
-            out['depth'] = dict(unpruned=depth(algo.unpruned_model(), shape),
-                                exported=depth(exported, shape))
-            flops = trace_layers(exported, shape).flops()
-            out['flops'].update(pruned=flops,
-                                ratio=flops / algo.full_flops)
-            if algo.linear_names():  # merged: count the exported model
-                params = sum(p.numel() for n, p in exported.named_parameters()
-                             if '.bias_path.' not in n)
-                out['params'].update(pruned=params,
-                                     ratio=params / algo.full_params)
+        if hasattr(algo, 'unpruned_model'):  # weight layers run per forward
+            depth = algo.pruner.trace_graph(algo.unpruned_model()).depth()
+            out['depth'] = dict(
+                unpruned=depth,
+                exported=algo.pruner.trace_graph(exported).depth())
             out['blocks'] = dict(unpruned=len(algo.blocks),
                                  kept=len(algo.blocks) - len(
                                      algo.removed_names()))

@@ -11,101 +11,32 @@ borders under zero padding, so they are never merged.
 Rule: a chain is a candidate only when its merged conv has no more FLOPs
 than the chain it replaces (counted at the trace input size): MobileNetV2's
 pw-dw-pw becomes a smaller dense 3x3 conv, a Bottleneck usually does not.
+The chains are found on the traced graph (``pruners/graph/chains.py``).
 """
-from dataclasses import dataclass
-from typing import List, Sequence
+from typing import Sequence
 
 import torch
 from torch import nn
 
+from ..pruners.graph.chains import ChainInfo, mergeable
+from ..pruners.graph.graph_tracer import trace_graph
 from ..utils import UserInputError
 from .bn_folding import fold_bn
 from .linear_chain import LinearChainBlock, MergedConvBlock
 from .module_paths import set_submodule
-from .tracing import trace_layers
-
-
-@dataclass
-class ChainInfo:
-    """A block whose inner nonlinearities may go."""
-    name: str
-    act: str  # module whose (input, output) scores the nonlinearity
-    flops: int
-    merged_flops: int
-
-
-def _norm(cm):
-    return getattr(cm, cm.norm_name) if getattr(cm, 'with_norm', False) \
-        else nn.Identity()
-
-
-def _chain_parts(block):
-    """``(layers, identity, shortcut, act)`` of a block, or None."""
-    if getattr(block, 'use_res_connect', None) is not None and \
-            isinstance(getattr(block, 'conv', None), nn.Sequential) and all(
-                hasattr(cm, 'conv') for cm in block.conv):
-        layers = [m for cm in block.conv for m in (cm.conv, _norm(cm))]
-        return layers, bool(block.use_res_connect), None, None
-    if all(hasattr(block, a) for a in ('conv1', 'conv2', 'conv3',
-                                       'downsample', 'relu')):
-        layers = [block.conv1, block.norm1, block.conv2, block.norm2,
-                  block.conv3, block.norm3]
-        ds = block.downsample
-        return layers, ds is None, ds, block.relu
-    return None
-
-
-def _mergeable(layers) -> bool:
-    convs = [m for m in layers if isinstance(m, nn.Conv2d)]
-    spatial = [c for c in convs if c.kernel_size != (1, 1)]
-    if len(spatial) > 1 or any(
-            c.stride != (1, 1) or c.groups != 1 or c.padding != (0, 0)
-            for c in convs if c.kernel_size == (1, 1)):
-        return False
-    return all(c.dilation == (1, 1) and c.padding_mode == 'zeros'
-               for c in convs)
-
-
-def merge_candidates(model: nn.Module, input_shape) -> List[ChainInfo]:
-    """Blocks whose linearised chain merges into a conv with no more FLOPs
-    (in forward order)."""
-    found = {}
-    for name, m in model.named_modules():
-        parts = _chain_parts(m)
-        if parts is not None and _mergeable(parts[0]):
-            found[name] = m
-    if not found:
-        return []
-    trace = trace_layers(model, input_shape)
-    out = []
-    for name, m in found.items():
-        calls = [c for c in trace.calls if c.name.startswith(name + '.')
-                 and c.kind == 'conv' and '.downsample' not in c.name]
-        if not calls:
-            continue
-        convs = [model.get_submodule(c.name) for c in calls]
-        k = max(c.kernel_size[0] * c.kernel_size[1] for c in convs)
-        oh_ow = calls[-1].out_shape[2] * calls[-1].out_shape[3]
-        merged = oh_ow * convs[0].in_channels * convs[-1].out_channels * k
-        flops = sum(c.flops for c in calls)
-        act = f'{name}.conv.0.activate' if hasattr(m, 'use_res_connect') \
-            else name
-        if merged <= flops:
-            out.append(ChainInfo(name, act, flops, merged))
-    return out
 
 
 def linearize(model: nn.Module, chains: Sequence[ChainInfo]) -> None:
     """Replace each chain's block by a :class:`LinearChainBlock` with the
     same convs and norms and no nonlinearity between them."""
     for info in chains:
-        block = model.get_submodule(info.name)
-        parts = _chain_parts(block)
-        if parts is None:
+        if not info.layers:
             raise UserInputError(f'{info.name} is not a mergeable block')
-        layers, identity, shortcut, act = parts
+        get = model.get_submodule
         set_submodule(model, info.name, LinearChainBlock(
-            nn.Sequential(*layers), identity, shortcut, act))
+            nn.Sequential(*[get(n) for n in info.layers]), info.identity,
+            get(info.shortcut) if info.shortcut else None,
+            get(info.block_act) if info.block_act else None))
 
 
 def _dense(conv: nn.Conv2d) -> torch.Tensor:
@@ -139,7 +70,7 @@ def merge_block(block: nn.Module, input_shape) -> MergedConvBlock:
         raise UserInputError(
             f'cannot merge {type(block).__name__}: it has a nonlinearity '
             'between its convs (linearise it and fine-tune first)')
-    if not _mergeable(list(block.chain)):
+    if not mergeable([m for m in block.chain if isinstance(m, nn.Conv2d)]):
         raise UserInputError('cannot merge a chain with more than one '
                              'spatial conv or a strided / grouped 1x1 conv')
     chain, _ = fold_bn(block.chain.eval(), input_shape,
@@ -174,16 +105,8 @@ def merge_model(model: nn.Module, input_shape) -> nn.Module:
               if isinstance(m, LinearChainBlock)]
     if not blocks:
         return model
-    shapes = {}
-    hooks = [m.register_forward_pre_hook(
-        lambda mod, args, n=n: shapes.setdefault(
-            n, tuple(args[0].shape)) and None)
-        for n, m in blocks]
-    try:
-        trace_layers(model, input_shape)
-    finally:
-        for h in hooks:
-            h.remove()
+    shapes = {c.name: c.in_shape
+              for c in trace_graph(model, input_shape).calls}
     for name, block in blocks:
         merged = merge_block(block, shapes[name][1:])
         set_submodule(model, name, merged.train(block.training))

@@ -35,6 +35,11 @@ class BaseMetric:
 
     #: What each layer's tensor in ``contents`` must be, see module doc.
     input_kind = 'conv_weight'
+    #: How the pruner's global ranking (``sample_subnet_diff`` under its
+    #: default ``diff_norm='auto'``) compares this metric's scores across
+    #: channel spaces: None (by magnitude: ``'max'``, ``'minmax'`` for
+    #: signed scores) or a ``diff_norm`` name (``'rank'``, ...).
+    diff_norm = None
 
     def __call__(self, contents: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Score every layer in ``contents``.

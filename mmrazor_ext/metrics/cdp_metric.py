@@ -45,6 +45,12 @@ class CDPMetric(FeatureMetric):
     """
 
     needs_labels = True
+    # TF divides by the layer's total response, so a score's size depends
+    # on the layer's width and on how its responses spread: only the order
+    # inside a layer compares. A global ranking by magnitude empties some
+    # spaces (docs/one_shot.md, "CDP's global ranking"); by rank each
+    # space loses about the same fraction, its weakest channels.
+    diff_norm = 'rank'
     growable_stats = ('class_sum', 'class_count')
 
     def __init__(self, num_classes: Optional[int] = None, relu: bool = True,

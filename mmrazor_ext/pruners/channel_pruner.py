@@ -14,9 +14,10 @@ from .autoslim_mixin import AutoSlimMixin
 from .export import parameter_slices
 from .export_check import check_export_mode
 from .export_check_mixin import ExportCheckMixin
-from .flops import count_flops_params
+from .flops import count_flops_params, count_graph
 from .graph.channel_space import ChannelSpace, build_channel_spaces
-from .graph.graph_tracer import GraphTracer
+from .graph.graph_tracer import GraphTracer, trace_graph
+from .graph.model_graph import ModelGraph
 from .graph.op_counter import resolve_positions
 from .graph.trace_input import resolve_callable
 from .masks import attach_masks, set_masks
@@ -24,7 +25,8 @@ from .param_masks import ParamMasks, param_masks
 from .sampling import subnets
 from .sampling.sampler import SamplingMixin
 from .sampling.subnet_io import (check_subnet, load_subnet, save_subnet,
-                        spaces_left_out)
+                                 spaces_left_out)
+from .sampling.subnets import SpaceScores
 
 Subnet = Dict[str, List[int]]
 
@@ -63,9 +65,11 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
             least this fraction of its channels (and ``min_channels``).
         diff_norm: how ``sample_subnet_diff`` makes spaces comparable:
             ``'max'`` (scores divided by their largest magnitude),
-            ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores)
-            or ``'auto'`` (``'max'`` unless some score is negative, then
-            ``'minmax'``).
+            ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores),
+            ``'rank'`` (rank inside the space over its size) or
+            ``'auto'``: the preference of the metric that made the scores
+            (its ``diff_norm``: ``'rank'`` for CDP), else ``'max'``
+            unless some score is negative, then ``'minmax'``.
         forward_fn: ``(model, x) -> outputs`` run by the trace, for models
             whose forward needs more than one image tensor (a callable, or
             an import path ``'package.module:name'`` in a config); default
@@ -161,6 +165,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
                           example_input=self.example_input).trace(model)
         spaces, layers = build_channel_spaces(res, model)
         resolve_positions(res.ops, res.union, layers)
+        self.graph = res.graph
         self.counted_ops, self.used_params = res.ops, res.used_params
         self.trace_batch = res.batch
         for sp in spaces:
@@ -230,9 +235,10 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
                 ``pruners/scoring.py``).
 
         Returns:
-            ``{space_name: 1-D scores}`` (one per unit). By default each
-            producer's scores are divided by their maximum, then averaged
-            per unit.
+            ``{space_name: 1-D scores}`` (one per unit), a
+            :class:`SpaceScores` carrying the metric's ``diff_norm``
+            preference. By default each producer's scores are divided by
+            their maximum, then averaged per unit.
         """
         members = self.score_members if members is None else members
         reduce = self.score_reduce if reduce is None else reduce
@@ -266,7 +272,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
                     f'no {kind} scores for space {sp.name!r} (expected one '
                     f'of {[e[0] for e in sides[sp.name]]})')
             out[sp.name] = s.float()
-        return out
+        return SpaceScores(out, metric.diff_norm)
 
     # ------------------------------------------------------------ subnets
     def _keep_from(self, subnet) -> Tensor:
@@ -376,6 +382,20 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
             keep.all()) else {}
         return count_flops_params(self.counted_ops, self.used_params,
                                   slices, keep, self.trace_batch)
+
+    def trace_graph(self, model: nn.Module) -> ModelGraph:
+        """The graph of one forward pass of any ``model`` (e.g. an
+        exported one) traced as the prepared model was, without channel
+        analysis (``graph/model_graph.py``); ``self.graph`` is the
+        prepared model's."""
+        return trace_graph(model, self.input_shape, self.forward_fn,
+                           self.example_input)
+
+    def count(self, model: nn.Module):
+        """``(flops, params)`` per sample of any ``model`` by the same
+        counter as :meth:`flops_params` (for an exported model they are
+        equal), at this pruner's input."""
+        return count_graph(self.trace_graph(model))
 
     def export(self, subnet=None) -> nn.Module:
         """An ordinary ``nn.Module`` copy with the pruned channels removed

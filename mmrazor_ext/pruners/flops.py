@@ -122,3 +122,9 @@ def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
     params = sum(_kept_numel(shape, slices.get(name))
                  for name, shape in used.items())
     return flops, params
+
+
+def count_graph(graph) -> Tuple[int, int]:
+    """``(flops, params)`` per sample of a traced :class:`ModelGraph`,
+    nothing pruned: the exact count of the model it was traced from."""
+    return count_flops_params(graph.ops, graph.used, batch=graph.batch)

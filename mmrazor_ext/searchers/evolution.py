@@ -20,8 +20,20 @@ of variable ``i`` (``0 .. num_choices - 1``).
 import contextlib
 from typing import Callable, Dict, Optional
 
-import geatpy as ea
 import numpy as np
+
+
+class _Geatpy:
+    """geatpy, imported at its first use (a search's first generation),
+    not with the package: ``import mmrazor_ext`` leaves it out of
+    ``sys.modules``."""
+
+    def __getattr__(self, name):
+        import geatpy
+        return getattr(geatpy, name)
+
+
+ea = _Geatpy()
 
 #: config name -> (geatpy template it follows, objectives)
 ALGORITHMS = {'SEGA': ('soea_SEGA_templet', 1),

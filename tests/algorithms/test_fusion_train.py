@@ -8,6 +8,17 @@ import torch
 from one_shot_setup import one_shot_cfg
 
 from mmrazor_ext.adapters import trace_forward
+from mmrazor_ext.fusion import trace_graph
+from mmrazor_ext.pruners.flops import count_graph
+
+
+def one_counter(report, exported):
+    """The report's FLOPs and params are the counter's on the exported
+    model, and the step line's FLOPs are the report's."""
+    counted = count_graph(trace_graph(exported, (3, 16, 16)))
+    assert (report['flops']['pruned'], report['params']['pruned']) == \
+        counted
+    assert report['steps'][0]['flops'] == report['flops']['pruned']
 
 
 MBV2 = dict(type='ImageClassifier',
@@ -63,6 +74,7 @@ def test_blocks_removed_merged_and_folded(tmp_path, pretrained, train_main):
         ref, out = trace_forward(fused.eval(), x), trace_forward(
             deploy.eval(), x)
     assert (out - ref).abs().max() <= 1e-4 * ref.abs().max()
+    one_counter(report, fused)  # ResNet-20: convs and a linear head
     assert report['bn_folded'] == 21 - 6
     row = report['latency_ms']['batch_1']
     assert {'unpruned', 'exported', 'deploy'} <= set(row)
@@ -145,3 +157,6 @@ def test_merge_through_the_algorithm(tmp_path, train_main):
     assert acc['merged'] == pytest.approx(acc['after_finetune'], abs=0.3)
     state = torch.load(work / 'latest.pth', weights_only=False)
     assert int(state['state_dict']['fusion_linear'].sum()) == 3
+    # merged chains: the step line counts the model as exported (merged)
+    one_counter(report, torch.load(work / 'fused_model.pth',
+                                   weights_only=False))

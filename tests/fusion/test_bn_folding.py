@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor_ext.adapters import trace_forward
-from mmrazor_ext.fusion import find_conv_bn_pairs, fold_bn
+from mmrazor_ext.fusion import find_conv_bn_pairs, fold_bn, trace_graph
 from mmrazor_ext.testing.model_zoo import ALL_MODELS, calibrate_bn
 
 
@@ -28,7 +28,7 @@ def test_fold_equal_over_zoo(name):
     model = build()
     bns = sum(isinstance(m, _BatchNorm) for m in model.modules())
     if not bns:  # transformers, ConvNeXt, SqueezeNet, AlexNet
-        assert find_conv_bn_pairs(model, shape) == []
+        assert find_conv_bn_pairs(trace_graph(model, shape), model) == []
         return
     model = _randomise_bn(calibrate_bn(model, shape)).double()
     x = torch.randn(2, *shape, dtype=torch.float64)
@@ -80,4 +80,5 @@ class _Shared(nn.Module):
 
 def test_only_graph_pairs_fold():
     model = _Shared().eval()
-    assert find_conv_bn_pairs(model, (3, 8, 8)) == [('c3', 'b4')]
+    assert find_conv_bn_pairs(trace_graph(model, (3, 8, 8)),
+                              model) == [('c3', 'b4')]

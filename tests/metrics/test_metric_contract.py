@@ -5,6 +5,7 @@ import torch
 import mmrazor_ext  # noqa: F401
 from mmrazor_ext.metrics import FeatureMetric, build_metric
 from mmrazor_ext.metrics.base_metric import INPUT_KINDS
+from mmrazor_ext.pruners.sampling.subnets import DIFF_NORMS
 from mmrazor_ext.registry import METRICS
 
 NUM_CLASSES = 3
@@ -78,6 +79,8 @@ def test_registry_holds_the_documented_metrics():
 def test_contract(name):
     metric = build_metric(name)
     assert metric.input_kind in INPUT_KINDS
+    # its global-ranking preference is one the pruner knows (or none)
+    assert metric.diff_norm in (None,) + DIFF_NORMS[1:]
     contents, kwargs = make_contents(metric)
     before = clone((contents, kwargs))
     scores = metric(contents, **kwargs)

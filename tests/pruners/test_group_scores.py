@@ -75,7 +75,7 @@ def test_bad_score_options():
     with pytest.raises(ValueError, match='min_keep_fraction'):
         _pruner(min_keep_fraction=1.5)
     with pytest.raises(ValueError, match='diff_norm'):
-        _pruner(diff_norm='rank')
+        _pruner(diff_norm='median')
 
 
 def test_input_columns_of_grouped_convs():

@@ -101,7 +101,7 @@ def run_row(args, model, row, seed, pretrained):
     from mmcls.apis import set_random_seed
     from mmcls.datasets import build_dataset
     from mmrazor_ext.apis import build_model, train_model
-    from mmrazor_ext.fusion import fold_bn, trace_layers
+    from mmrazor_ext.fusion import fold_bn
     img = MODELS[model][1]
     cfg = _cfg(model, img)
     algo = dict(ROWS[row], pretrained=pretrained, seed=seed, num_batches=5,
@@ -126,7 +126,7 @@ def run_row(args, model, row, seed, pretrained):
         train_model(net, [build_dataset(cfg.data.train)], cfg,
                     validate=False)
     deploy, _ = fold_bn(net.export_model(), (3, img, img))
-    calls = trace_layers(deploy, (3, img, img))
+    graph = net.pruner.trace_graph(deploy)
     rec = net.record
     after = rec.get('after_recalibration') or rec.get('after_pruning') or \
         rec.get('after_blocks')
@@ -134,8 +134,8 @@ def run_row(args, model, row, seed, pretrained):
                 before=rec['before_pruning']['top-1'],
                 changed=after['top-1'],
                 finetuned=rec['after_finetune']['top-1'],
-                flops_ratio=calls.flops() / net.full_flops,
-                depth=sum(c.kind in ('conv', 'linear') for c in calls.calls),
+                flops_ratio=graph.flops() / net.full_flops,
+                depth=graph.depth(),
                 removed=len(getattr(net, 'removed_names', list)()),
                 merged=len(getattr(net, 'linear_names', list)()),
                 seconds=round(time.time() - t0, 1)), deploy

@@ -19,6 +19,7 @@ from ...compat.private_apis import input_metadata
 from ...utils.tensor_compare import output_tensors
 from ..handlers import LayerRecord, Traced, handler_for
 from .channel_mapper import UnknownOp
+from .model_graph import ModelGraph, ModuleCall, ValueIds, build_model_graph
 from .op_counter import OpCounter, resolve_dims, tensor_key
 from .param_channels import buffers_in_probe
 from .probe_cache import ProbeCache
@@ -33,7 +34,9 @@ class TraceResult:
 
     ``ops`` / ``used_params`` / ``batch``: the matrix ops, the parameters
     read (``{name: shape}``) and the batch size they were counted at (see
-    ``flops.py``); ``input``: the traced input (for the export check).
+    ``flops.py``); ``graph``: the module calls, sums and ops as plain data
+    (``model_graph.py``); ``input``: the traced input (for the export
+    check).
     """
 
     def __init__(self):
@@ -43,6 +46,7 @@ class TraceResult:
         self.ops: list = []
         self.used_params: Dict[str, tuple] = {}
         self.batch = 1
+        self.graph = ModelGraph()
         self.input = None
 
 
@@ -70,15 +74,36 @@ class GraphTracer:
         self.forward_fn = forward_fn or trace_forward
         self.example_input = example_input
 
-    def trace(self, model: nn.Module) -> TraceResult:
+    def trace(self, model: nn.Module, channels: bool = True) -> TraceResult:
+        """Trace ``model``; without ``channels``, only its graph and
+        counted ops (no channel probes, no records: for counting and for
+        Fusion on any model)."""
         res = TraceResult()
         names = {m: n for n, m in model.named_modules()}
         known = {m: handler_for(m) for m in names}
-        if not any(h is not None and h.produces for h in known.values()):
+        if channels and not any(h is not None and h.produces
+                                for h in known.values()):
             raise ValueError(f'{type(model).__name__} has no Conv / Linear '
                              'layer: nothing to prune')
         calls = []  # (module, in_key, in_shape, out_key, out_shape)
         pending = {}
+        counter = OpCounter(model)
+        module_calls, entered = [], []  # every module's calls, the graph's
+
+        def enter(module, args):
+            x = args[0] if args else None
+            entered.append((_key(x), tuple(x.shape)) if isinstance(
+                x, torch.Tensor) else None)
+            counter.scope.append(names[module])
+
+        def leave(module, args, out):
+            counter.scope.pop()
+            came = entered.pop()
+            h = known[module]
+            out = h.output(out) if h is not None else out
+            if came is not None and isinstance(out, torch.Tensor):
+                module_calls.append((names[module], came[0], came[1],
+                                     _key(out), tuple(out.shape)))
 
         def pre_hook(module, args):
             x = args[0] if args else None
@@ -93,12 +118,14 @@ class GraphTracer:
 
         handles = []
         for m, k in known.items():
-            if k is not None:
+            if k is not None and channels:
                 handles.append(m.register_forward_pre_hook(pre_hook))
                 handles.append(m.register_forward_hook(post_hook))
+            if m is not model:
+                handles.append(m.register_forward_pre_hook(enter))
+                handles.append(m.register_forward_hook(leave))
         x = dummy_input(model, self.input_shape, self.batch_size,
                         self.example_input)
-        counter = OpCounter(model)
         was_training = model.training
         model.eval()
         try:
@@ -122,17 +149,26 @@ class GraphTracer:
         res.ops, res.used_params = counter.ops, counter.used
         res.batch = int(x.shape[0])
         res.input = x.detach()
-        self._propagate(res, x, outs, calls, names, known)
+        order = _forward_order([t.grad_fn for t in outs])
+        ids = ValueIds()
+        build_model_graph(order, [
+            ModuleCall(n, ids(i), ids(o), si, so)
+            for n, i, si, o, so in module_calls], ids, res.graph)
+        if channels:
+            self._propagate(res, x, outs, calls, names, known, order)
+        else:
+            resolve_dims(res.ops, {}, _dependent(order, x))
+        g = res.graph
+        g.ops, g.used, g.batch = res.ops, res.used_params, res.batch
         return res
 
     # ------------------------------------------------------------------
-    def _propagate(self, res, x, outs, calls, names, known):
+    def _propagate(self, res, x, outs, calls, names, known, order):
         self._probes = ProbeCache()
         by_out = {}
         for module, in_key, in_shape, out_key, out_shape in calls:
             by_out.setdefault(out_key, []).append(
                 (module, in_key, in_shape, out_shape))
-        order = _forward_order([t.grad_fn for t in outs])
         internal = _internal_nodes(by_out, calls)
         values = {id(x): Traced(1, torch.full((x.shape[1], ), INPUT))}
         union = res.union
@@ -199,6 +235,16 @@ class GraphTracer:
             rec.in_key, rec.out_key = in_key, out_key
             rec.out_ndim = len(out_shape)
         return handler.trace(res, rec, module, v, in_shape, out_shape)
+
+
+def trace_graph(model: nn.Module, input_shape, forward_fn: Optional[
+        Callable] = None, example_input=None) -> ModelGraph:
+    """The graph and counted ops of one forward pass of ``model`` on a
+    dummy ``(2, *input_shape)`` input (no channel analysis): for FLOPs of
+    any model and Fusion's blocks, chains and conv-BN pairs."""
+    return GraphTracer(input_shape, forward_fn=forward_fn,
+                       example_input=example_input).trace(
+                           model, channels=False).graph
 
 
 def _shape_of(fn, nr):

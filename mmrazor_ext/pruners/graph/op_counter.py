@@ -55,6 +55,8 @@ class CountedOp:
         per_sample: the op depends on the input (it runs once per sample);
             False for ops on parameters alone (Swin V2's position-bias MLP),
             which run once per forward.
+        scope: name of the innermost module running the op ('' for the
+            model itself).
     """
     macs: int
     param: Optional[str] = None
@@ -65,6 +67,7 @@ class CountedOp:
     sources: list = field(default_factory=list)
     out_key: object = None
     per_sample: bool = True
+    scope: str = ''
 
 
 def _conv_macs(args, out) -> int:
@@ -132,6 +135,10 @@ class OpCounter(TorchDispatchMode):
     Args:
         model: the traced model; parameters are named as in
             ``model.named_parameters()``.
+
+    Attributes:
+        scope: the names of the modules running, innermost last (kept by
+            the tracer's module hooks); each op notes the innermost.
     """
 
     def __init__(self, model: nn.Module):
@@ -139,6 +146,7 @@ class OpCounter(TorchDispatchMode):
         self.names = {id(p): n for n, p in model.named_parameters()}
         self.ops: List[CountedOp] = []
         self.used: Dict[str, Tuple[int, ...]] = {}  # name -> shape
+        self.scope: List[str] = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
@@ -146,10 +154,13 @@ class OpCounter(TorchDispatchMode):
             p = _param_of(a)
             if p is not None and id(p) in self.names:
                 self.used.setdefault(self.names[id(p)], tuple(p.shape))
+        n = len(self.ops)
         try:
             self._record(func.overloadpacket.__name__, args, out)
         except (AttributeError, IndexError, TypeError):  # pragma: no cover
             pass
+        for op in self.ops[n:]:
+            op.scope = self.scope[-1] if self.scope else ''
         return out
 
     def _record(self, name, args, out):

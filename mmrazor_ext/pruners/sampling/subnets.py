@@ -5,7 +5,7 @@
 of ``divisor`` (when > 1) and never fall below ``min_channels`` (>= 1).
 """
 import math
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 from torch import Tensor
@@ -51,15 +51,38 @@ def sample_nonuni(sizes: Dict[str, int], ratios: Dict[str, float],
         for name, n in sizes.items()}
 
 
-DIFF_NORMS = ('auto', 'max', 'minmax', 'standard')
+DIFF_NORMS = ('auto', 'max', 'minmax', 'standard', 'rank')
+
+
+class SpaceScores(dict):
+    """``{space_name: scores}`` that also say how their metric wants them
+    compared across spaces in a global ranking: ``diff_norm`` (one of
+    :data:`DIFF_NORMS` but ``'auto'``, or None for no preference), read by
+    :func:`sample_diff` under ``diff_norm='auto'``. A plain dict is the
+    same with no preference."""
+
+    def __init__(self, scores=(), diff_norm: Optional[str] = None):
+        super().__init__(scores)
+        if diff_norm not in (None,) + DIFF_NORMS[1:]:
+            raise ValueError(f'diff_norm preference must be one of '
+                             f'{DIFF_NORMS[1:]} or None, got {diff_norm!r}')
+        self.diff_norm = diff_norm
 
 
 def normalise_space(s: Tensor, how: str) -> Tensor:
     """One space's scores made comparable with other spaces': divided by
     their largest magnitude (``'max'``), mapped onto [0, 1]
-    (``'minmax'``; equal scores all map to 1) or standardised to zero
-    mean and unit deviation (``'standard'``; a single unit maps to 0)."""
+    (``'minmax'``; equal scores all map to 1), standardised to zero
+    mean and unit deviation (``'standard'``; a single unit maps to 0) or
+    replaced by their rank within the space over its size (``'rank'``:
+    ``1/n ... 1``, ties in index order; spaces then lose about the same
+    fraction of their units, whatever the scores' scale and skew)."""
     s = s.double()
+    if how == 'rank':
+        rank = torch.empty_like(s)
+        rank[torch.sort(s, stable=True).indices] = torch.arange(
+            1, len(s) + 1, dtype=s.dtype)
+        return rank / len(s)
     if how == 'max':
         return s / s.abs().max().clamp(min=1e-12)
     if how == 'standard':
@@ -78,13 +101,17 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
                 diff_norm='auto') -> Subnet:
     """One global ranking of all units, each space's scores normalised so
     spaces are comparable (``diff_norm``, see :func:`normalise_space`;
-    ``'auto'``: ``'max'`` unless some score of some space is negative,
-    then ``'minmax'``, because dividing signed scores by their largest
-    magnitude leaves a space whose scores are mostly negative far below
-    the others); the lowest ``ratio`` of all units go, each space keeping
-    at least ``min_channels`` and ``ceil(min_keep_fraction * n)``."""
+    ``'auto'``: the metric's preference when ``scores`` is a
+    :class:`SpaceScores` that states one, else ``'max'`` unless some
+    score of some space is negative, then ``'minmax'``, because dividing
+    signed scores by their largest magnitude leaves a space whose scores
+    are mostly negative far below the others); the lowest ``ratio`` of all
+    units go, each space keeping at least ``min_channels`` and
+    ``ceil(min_keep_fraction * n)``."""
     names = list(sizes)
     if diff_norm == 'auto':
+        diff_norm = getattr(scores, 'diff_norm', None)
+    if diff_norm in ('auto', None):
         signed = any(bool((scores[n] < 0).any()) for n in names)
         diff_norm = 'minmax' if signed else 'max'
     norm = []
