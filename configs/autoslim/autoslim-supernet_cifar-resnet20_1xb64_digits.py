@@ -8,7 +8,7 @@ widths = [i / 8 for i in range(2, 9)]  # 2/8 ... 8/8 of a space's channels
 algorithm = dict(
     type='AutoSlim',
     architecture=dict(type='MMClsArchitecture', model={{_base_.model}}),
-    pruner=dict(type='ChannelPruner', input_shape=(3, 32, 32),
+    pruner=dict(type='AutoSlimPruner', input_shape=(3, 32, 32),
                 keep_ratios=widths),
     retraining=False,
     num_sample_training=4,

@@ -28,7 +28,7 @@ algorithm = dict(
                  losses=[dict(type='KLDivergence', name='loss_kd', tau=1,
                               loss_weight=1)])
         ]),
-    pruner=dict(type='ChannelPruner', input_shape=(3, 224, 224),
+    pruner=dict(type='AutoSlimPruner', input_shape=(3, 224, 224),
                 keep_ratios=widths),
     retraining=False,
     bn_training_mode=True,

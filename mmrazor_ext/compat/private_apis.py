@@ -16,6 +16,8 @@ APIs (tested with torch 2.14):
 - ``Module._forward_pre_hooks``, ``_forward_hooks``, ``_state_dict_hooks``:
   removing hooks registered without keeping their handles (the masks);
 - ``Module._non_persistent_buffers_set``: buffers left out of checkpoints;
+- ``MultiheadAttention._qkv_same_embed_dim``: q, k, v packed in one
+  ``in_proj_weight`` (the pruner slices it per head);
 - ``sys._getframe``: the modules on the stack when an mmcv op is missing.
 
 Standard library only at import time (torch is imported by the functions
@@ -116,6 +118,16 @@ def non_persistent_buffer_names(module) -> Set[str]:
         return set(module._non_persistent_buffers_set)
     except AttributeError as err:
         raise _changed('nn.Module._non_persistent_buffers_set',
+                       err) from None
+
+
+def mha_packs_qkv(module) -> bool:
+    """Whether ``nn.MultiheadAttention`` ``module`` holds q, k and v in
+    one ``in_proj_weight`` (``_qkv_same_embed_dim``)."""
+    try:
+        return bool(module._qkv_same_embed_dim)
+    except AttributeError as err:
+        raise _changed('nn.MultiheadAttention._qkv_same_embed_dim',
                        err) from None
 
 

@@ -1,5 +1,9 @@
 """ChannelPruner: channel spaces, metric scores, subnet sampling, masks and
-export behind mmrazor 0.x's pruner interface."""
+export behind mmrazor 0.x's pruner interface, composed of small parts: the
+traced graph and its layer records (``graph/``, ``handlers/``), a table of
+the prunable spaces (``sampling/space_table.py``) and a subnet sampler
+(``sampling/sampler.py``). AutoSlim's interface is its own pruner,
+``AutoSlimPruner`` (``autoslim_pruner.py``)."""
 import warnings
 from typing import Dict, List, Optional, Sequence
 
@@ -8,51 +12,50 @@ from mmcv.runner import BaseModule
 from mmrazor.models.builder import PRUNERS
 from torch import Tensor, nn
 
+from ..adapters import trace_forward
 from ..metrics import build_metric
 from . import scoring
-from .autoslim_mixin import AutoSlimMixin
-from .export import parameter_slices
+from .export import (channel_cfg, export_pruned_model, parameter_slices,
+                     prune_model_)
 from .export_check import check_export_mode
-from .export_check_mixin import ExportCheckMixin
+from .export_checker import ExportChecker
 from .flops import count_flops_params, count_graph
-from .graph.channel_space import ChannelSpace, build_channel_spaces
+from .graph.channel_space import (ChannelSpace, build_channel_spaces,
+                                  renumber_units)
 from .graph.graph_tracer import GraphTracer, trace_graph
 from .graph.model_graph import ModelGraph
 from .graph.op_counter import resolve_positions
 from .graph.trace_input import resolve_callable
-from .masks import attach_masks, set_masks
+from .masks import attach_masks, detach_masks, set_masks
 from .param_masks import ParamMasks, param_masks
 from .sampling import subnets
-from .sampling.sampler import SamplingMixin
-from .sampling.subnet_io import (check_subnet, load_subnet, save_subnet,
-                                 spaces_left_out)
-from .sampling.subnets import SpaceScores
+from .sampling.sampler import SubnetSampler
+from .sampling.space_table import SpaceTable
+from .sampling.width_rounding import DEFAULT_DIVISOR
 
 Subnet = Dict[str, List[int]]
 
 
 @PRUNERS.register_module()
-class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
-                    BaseModule):
+class ChannelPruner(BaseModule):
     """Channel pruner driven by importance scores.
 
     A ``ratio`` is the fraction of a space's channels REMOVED (0.3 keeps
-    70%); only ``keep_ratios`` (AutoSlim's widths) count channels KEPT.
-    A subnet is ``{space_name: sorted kept channel indices}``.
+    70%). A subnet is ``{space_name: sorted kept channel indices}``.
 
     Args:
         input_shape: ``(C, H, W)`` of the dummy input used for tracing;
             FLOPs are counted at this size.
         min_channels: fewest channels (units) any space keeps, >= 1.
-        divisor: kept counts are rounded to a multiple of it (e.g. 8).
-        keep_ratios: widths, as the fraction of each space's channels
-            KEPT, that ``sample_subnet`` draws from, for ``AutoSlim``.
-        ratios: alias of ``keep_ratios`` under the name mmrazor's
-            ``RatioPruner`` gives it, so an AutoSlim config works
-            unchanged; passing both is an error.
+        divisor: kept counts are rounded to a multiple of it, or the
+            whole space; a space not wider than it is kept whole unless a
+            FLOPs target needs it (see ``sampling/width_rounding.py``).
+            The default, 16, is the width ONNX Runtime runs fastest
+            (docs/deploy.md); 1 rounds to the nearest channel.
         except_start_keys: spaces with a producer whose name starts with one
             of these are never pruned.
-        seed: seed of the generator used by ``sample_subnet``.
+        seed: seed of ``generator`` (AutoSlim's ``sample_subnet`` draws
+            from it).
         score_members: ``'producers'`` (the producers' output rows) or
             ``'coupled'`` (also the norms' scale and the consumers' input
             columns) scored by a weight metric, see ``scoring.py``.
@@ -68,7 +71,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
             ``'minmax'`` (mapped onto [0, 1]), ``'standard'`` (z-scores),
             ``'rank'`` (rank inside the space over its size) or
             ``'auto'``: the preference of the metric that made the scores
-            (its ``diff_norm``: ``'rank'`` for CDP), else ``'max'``
+            (its ``diff_norm``: ``'rank'`` for CDP and HRank), else ``'max'``
             unless some score is negative, then ``'minmax'``.
         forward_fn: ``(model, x) -> outputs`` run by the trace, for models
             whose forward needs more than one image tensor (a callable, or
@@ -87,6 +90,10 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
             once the same way, so such spaces are unprunable from the
             start (see ``export_check.py``).
 
+    ``keep_ratios`` / ``ratios`` (AutoSlim's widths) given to
+    ``ChannelPruner`` build an :class:`AutoSlimPruner`, with a warning:
+    configs written before it existed keep working.
+
     Examples:
         >>> pruner = build_pruner(dict(type='ChannelPruner',
         ...                            input_shape=(3, 64, 64)))
@@ -97,12 +104,20 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
         >>> small = pruner.export()
     """
 
+    def __new__(cls, *args, **kwargs):
+        if cls is ChannelPruner and (kwargs.get('keep_ratios') is not None
+                                     or kwargs.get('ratios') is not None):
+            warnings.warn(
+                "ChannelPruner(keep_ratios=...) is deprecated: use "
+                "dict(type='AutoSlimPruner', keep_ratios=...) (the same "
+                'arguments)', DeprecationWarning, stacklevel=2)
+            cls = PRUNERS.get('AutoSlimPruner')  # its subclass
+        return super().__new__(cls)
+
     def __init__(self, input_shape=(3, 224, 224), min_channels: int = 1,
-                 divisor: int = 1,
-                 keep_ratios: Optional[Sequence[float]] = None,
+                 divisor: int = DEFAULT_DIVISOR,
                  except_start_keys: Optional[Sequence[str]] = None,
                  seed: Optional[int] = None, init_cfg=None,
-                 ratios: Optional[Sequence[float]] = None,
                  score_members: str = 'producers',
                  score_reduce: str = 'mean', score_norm: str = 'member_max',
                  min_keep_fraction: float = 0.0, diff_norm: str = 'auto',
@@ -110,6 +125,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
                  export_check: str = 'keep_whole'):
         super().__init__(init_cfg)
         self.export_check = check_export_mode(export_check)
+        self.checker = ExportChecker()
         self.forward_fn = resolve_callable(forward_fn, 'forward_fn')
         self.example_input = example_input if isinstance(
             example_input, Tensor) else resolve_callable(
@@ -132,18 +148,11 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
         self.input_shape = tuple(input_shape)
         self.min_channels = int(min_channels)
         self.divisor = int(divisor)
-        if ratios is not None:
-            if keep_ratios is not None:
-                raise ValueError('give keep_ratios or its alias ratios, '
-                                 'not both')
-            keep_ratios = ratios
-        self.keep_ratios = sorted(keep_ratios) \
-            if keep_ratios is not None else None
         self.except_start_keys = list(except_start_keys or [])
         self.generator = torch.Generator()
         if seed is not None:
             self.generator.manual_seed(seed)
-        self.channel_spaces: List[ChannelSpace] = []
+        self.table = SpaceTable()
         self.trace_warnings: List[str] = []
         self._model = None  # not a submodule: the pruner does not own it
 
@@ -153,6 +162,12 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
         if self._model is None:
             raise RuntimeError('call prepare_from_supernet(model) first')
         return self._model[0]
+
+    @property
+    def is_prepared(self) -> bool:
+        """Whether a model is traced and masked (and not pruned in place
+        since)."""
+        return self._model is not None
 
     def prepare_from_supernet(self, supernet: nn.Module) -> None:
         """Trace ``supernet`` (a model, or an mmrazor architecture with a
@@ -165,53 +180,78 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
                           example_input=self.example_input).trace(model)
         spaces, layers = build_channel_spaces(res, model)
         resolve_positions(res.ops, res.union, layers)
-        self.graph = res.graph
-        self.counted_ops, self.used_params = res.ops, res.used_params
-        self.trace_batch = res.batch
         for sp in spaces:
             if sp.prunable and any(p.startswith(k) for p in sp.producers
                                    for k in self.except_start_keys):
                 sp.prunable, sp.reason = False, 'except_start_keys'
-        self._renumber(spaces, layers)
+        num_units = renumber_units(spaces, layers, res.ops)
+        self.graph = res.graph
+        self.counted_ops, self.used_params = res.ops, res.used_params
+        self.trace_batch = res.batch
         attach_masks(model, layers)
         self._model = (model, )
-        self.layers, self.channel_spaces = layers, spaces
+        self.layers, self.table = layers, SpaceTable(spaces, num_units)
         self.trace_warnings = res.warnings
-        self.keep = torch.ones(self.num_units, dtype=torch.bool)
+        self.keep = self.table.keep_from({})
         set_masks(model, layers, self.keep)
         self._start_export_check(res.input)
 
-    def _renumber(self, spaces, layers):
-        """Drop units of spaces made unprunable after grouping."""
-        old = [(sp.offset, sp.num_channels, sp.prunable) for sp in spaces]
-        end = max((o + n for o, n, _ in old), default=0)
-        table = torch.full((end + 1, ), -1, dtype=torch.long)
-        offset = 0
-        for sp, (o, n, _) in zip(spaces, old):
-            if sp.prunable:
-                table[o:o + n] = torch.arange(offset, offset + n)
-                sp.offset = offset
-                offset += n
-        for rec in layers.values():
-            for side in ('in_pos', 'out_pos'):
-                pos = getattr(rec, side)
-                if pos is not None:
-                    setattr(rec, side, torch.where(
-                        pos >= 0, table[pos.clamp(min=0)], pos))
-        for op in self.counted_ops:
-            for entry in op.dims:
-                if entry[1] is not None:
-                    entry[1] = torch.where(entry[1] >= 0, table[
-                        entry[1].clamp(min=0)], entry[1])
-        self.num_units = offset
+    def _start_export_check(self, x: Tensor) -> None:
+        """Export a trial subnet once; the spaces it cannot export become
+        unprunable before any sampling."""
+        self.checker.start(self.model, self.layers, x,
+                           self.forward_fn or trace_forward,
+                           self.export_check)
+        found = self.checker.trial(self.prunable_spaces, self.num_units,
+                                   self.keep, self._export_keep,
+                                   self.export_check)
+        if found is None:
+            return
+        if found:
+            self._keep_whole(found)
+            self.table = SpaceTable(self.channel_spaces, renumber_units(
+                self.channel_spaces, self.layers, self.counted_ops))
+            self.keep = self.table.keep_from({})
+        set_masks(self.model, self.layers, self.keep)
+
+    def _keep_whole(self, found: Dict[str, str]) -> None:
+        for sp in self.channel_spaces:
+            if sp.name in found:
+                sp.prunable, sp.reason = False, found[sp.name]
+                msg = (f'channel space {sp.name!r} kept whole: '
+                       f'{found[sp.name]}')
+                self.trace_warnings.append(msg)
+                warnings.warn(msg)
+        self.table = SpaceTable(self.channel_spaces, self.num_units)
+
+    @property
+    def kept_whole_on_export(self) -> Dict[str, str]:
+        """``{space: reason}`` found unexportable by :meth:`export` so
+        far (kept whole from then on)."""
+        return self.checker.kept_whole
+
+    @property
+    def export_check_seconds(self) -> float:
+        """Seconds spent checking exported models so far."""
+        return self.checker.seconds
+
+    @property
+    def channel_spaces(self) -> List[ChannelSpace]:
+        """Every channel space, prunable or not, in forward order."""
+        return self.table.spaces
 
     @property
     def prunable_spaces(self) -> List[ChannelSpace]:
-        return [sp for sp in self.channel_spaces if sp.prunable]
+        return self.table.prunable
+
+    @property
+    def num_units(self) -> int:
+        """Units of all prunable spaces (length of a keep vector)."""
+        return self.table.num_units
 
     def space_names(self) -> List[str]:
         """Names of the prunable spaces, in order."""
-        return [sp.name for sp in self.prunable_spaces]
+        return self.table.names()
 
     def feature_layer_names(self) -> List[str]:
         """Per prunable space, the layer whose output carries its channels
@@ -240,87 +280,72 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
             preference. By default each producer's scores are divided by
             their maximum, then averaged per unit.
         """
-        members = self.score_members if members is None else members
-        reduce = self.score_reduce if reduce is None else reduce
-        norm = self.score_norm if norm is None else norm
-        scoring.check_options(members, reduce, norm)
-        metric = build_metric(metric)
-        kind = metric.input_kind
-        spaces = self.prunable_spaces
-        if kind in ('conv_weight', 'norm_weight'):
-            weights, sides = scoring.member_contents(
-                self.model, spaces, self.layers, kind, members)
-            if contents is None:
-                contents = weights
-        elif kind == 'feature':
-            if contents is None:
-                raise ValueError(
-                    f'{type(metric).__name__} scores features: pass contents '
-                    '{layer: features or statistics} keyed by '
-                    'pruner.feature_layer_names()')
-            sides = {sp.name: [(sp.feature_layer, sp.feature_layer,
-                                'out_pos')] for sp in spaces}
-        else:
-            raise ValueError(f'unknown metric input_kind {kind!r}')
-        layer_scores = metric(dict(contents))
-        out = {}
-        for sp in spaces:
-            s = scoring.reduce_space(sp, sides[sp.name], layer_scores,
-                                     self.layers, reduce, norm)
-            if s is None:
-                raise ValueError(
-                    f'no {kind} scores for space {sp.name!r} (expected one '
-                    f'of {[e[0] for e in sides[sp.name]]})')
-            out[sp.name] = s.float()
-        return SpaceScores(out, metric.diff_norm)
+        return scoring.space_scores(
+            build_metric(metric), contents, self.model, self.prunable_spaces,
+            self.layers, self.score_members if members is None else members,
+            self.score_reduce if reduce is None else reduce,
+            self.score_norm if norm is None else norm)
 
     # ------------------------------------------------------------ subnets
-    def _keep_from(self, subnet) -> Tensor:
-        sizes = self._sizes()
-        subnet = check_subnet(self._drop_kept_whole(
-            self._as_indices(subnet)), sizes)
-        keep = torch.ones(self.num_units, dtype=torch.bool)
-        for sp in self.prunable_spaces:
-            if sp.name in subnet:
-                k = torch.zeros(sp.num_channels, dtype=torch.bool)
-                k[subnet[sp.name]] = True
-                keep[sp.offset:sp.offset + sp.num_channels] = k
-        return keep
+    @property
+    def sampler(self) -> SubnetSampler:
+        """The subnet sampler with this pruner's settings."""
+        return SubnetSampler(self.table, self.flops_params,
+                             self.min_channels, self.divisor,
+                             self.min_keep_fraction, self.diff_norm)
 
-    @staticmethod
-    def _as_indices(subnet):
-        """Mask tensors (mmrazor style) become index lists."""
-        if not isinstance(subnet, dict):
-            return subnet
-        return {n: (v.flatten().nonzero().flatten().tolist()
-                    if isinstance(v, Tensor) and v.dtype != torch.long
-                    else v) for n, v in subnet.items()}
+    def sample_subnet_uniform(self, ratio: float, scores=None) -> Subnet:
+        """Remove ``ratio`` of every space's channels (see
+        :meth:`SubnetSampler.sample_subnet_uniform`)."""
+        return self.sampler.sample_subnet_uniform(ratio, scores)
+
+    def sample_subnet_diff(self, ratio: float, scores=None) -> Subnet:
+        """Remove ``ratio`` of all channels by one global ranking (see
+        :meth:`SubnetSampler.sample_subnet_diff`)."""
+        return self.sampler.sample_subnet_diff(ratio, scores)
+
+    def sample_subnet_nonuni(self, ratios, scores=None) -> Subnet:
+        """Remove ``ratios[space]`` of each space's channels (see
+        :meth:`SubnetSampler.sample_subnet_nonuni`)."""
+        return self.sampler.sample_subnet_nonuni(ratios, scores)
+
+    def sample_subnet_flops(self, target: float, scores=None,
+                            mode: str = 'diff', tolerance: float = 0.02,
+                            steps: int = 40) -> Subnet:
+        """Subnet removing at least ``target`` of the FLOPs, within
+        ``tolerance * target`` of it (see
+        :meth:`SubnetSampler.sample_subnet_flops`)."""
+        return self.sampler.sample_subnet_flops(target, scores, mode,
+                                                tolerance, steps)
+
+    def max_flops_reduction(self) -> float:
+        """The largest fraction of the FLOPs a subnet can remove (see
+        :meth:`SubnetSampler.max_flops_reduction`)."""
+        return self.sampler.max_flops_reduction()
+
+    def _keep(self, subnet) -> Tensor:
+        return self.keep if subnet is None else self.table.keep_from(
+            self.checker.drop_kept_whole(subnet))
 
     def set_subnet(self, subnet) -> None:
         """Apply ``{space: kept indices}`` (or 0/1 mask tensors) as masks.
         Checked in full before any mask changes."""
-        keep = self._keep_from(subnet)
+        keep = self._keep(subnet)
         set_masks(self.model, self.layers, keep)
         self.keep = keep
 
     def get_subnet(self) -> Subnet:
         """The subnet currently applied."""
-        return self.subnet_from_keep(self.keep)
+        return self.table.subnet_from(self.keep)
 
     def keep_vector(self, subnet=None) -> Tensor:
         """The subnet applied (or ``subnet``) as one bool per prunable
         unit: a fixed-length tensor, e.g. to carry in a state dict."""
-        return (self.keep if subnet is None else
-                self._keep_from(subnet)).clone()
+        return self._keep(subnet).clone()
 
     def subnet_from_keep(self, keep: Tensor) -> Subnet:
         """``{space: kept indices}`` of a :meth:`keep_vector`."""
-        keep = keep.cpu().bool()
-        if keep.numel() != self.num_units:
-            raise ValueError(f'keep vector has {keep.numel()} entries, this '
-                             f'model has {self.num_units} prunable units')
-        return {sp.name: keep[sp.offset:sp.offset + sp.num_channels]
-                .nonzero().flatten().tolist() for sp in self.prunable_spaces}
+        return self.table.subnet_from(keep)
 
     def param_masks(self) -> ParamMasks:
         """``(parameter, 0/1 mask)`` for every parameter of the model that
@@ -332,32 +357,17 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
     def parameter_slices(self, subnet=None) -> Dict[str, tuple]:
         """Per parameter name of the model, the indices kept along each
         dimension by :meth:`export` (see ``export.parameter_slices``)."""
-        keep = self.keep if subnet is None else self._keep_from(subnet)
-        return parameter_slices(self.layers, keep)
+        return parameter_slices(self.layers, self._keep(subnet))
 
     def save_subnet(self, subnet: Subnet, path: str) -> None:
         """Write ``subnet`` as JSON; spaces it leaves out are written as
         ``keep_whole``."""
-        save_subnet(check_subnet(self._as_indices(subnet), self._sizes()),
-                    path, self._sizes())
+        self.table.save(subnet, path)
 
     def load_subnet(self, path: str) -> Subnet:
-        """Read a subnet file and check it against this model. Spaces the
-        file leaves out without stating them in ``keep_whole`` keep all
-        their channels, with a warning naming them."""
-        data = load_subnet(path)
-        sizes = self._sizes()
-        subnet = check_subnet(self._drop_kept_whole(data.subnet), sizes,
-                              data.num_channels)
-        left = spaces_left_out(subnet, sizes, data.keep_whole)
-        if left:
-            names = ', '.join(left[:3]) + (
-                f' and {len(left) - 3} more' if len(left) > 3 else '')
-            warnings.warn(f'subnet {path} leaves out {len(left)} of '
-                          f'{len(sizes)} prunable spaces, kept whole: '
-                          f'{names} (list them in "keep_whole", or write '
-                          '"keep_whole": "all_others", to say so)')
-        return subnet
+        """Read a subnet file and check it against this model (spaces it
+        leaves out unstated keep all their channels, with a warning)."""
+        return self.table.load(path, self.checker.drop_kept_whole)
 
     # ------------------------------------------------------------ results
     def flops_params(self, subnet=None):
@@ -377,7 +387,7 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
             >>> pruner.flops_params() == pruner.flops_params(sub)
             True
         """
-        keep = self.keep if subnet is None else self._keep_from(subnet)
+        keep = self._keep(subnet)
         slices = parameter_slices(self.layers, keep) if not bool(
             keep.all()) else {}
         return count_flops_params(self.counted_ops, self.used_params,
@@ -397,10 +407,40 @@ class ChannelPruner(SamplingMixin, AutoSlimMixin, ExportCheckMixin,
         equal), at this pruner's input."""
         return count_graph(self.trace_graph(model))
 
-    def export(self, subnet=None) -> nn.Module:
-        """An ordinary ``nn.Module`` copy with the pruned channels removed
+    def channel_cfg(self, subnet=None) -> Dict[str, dict]:
+        """``{layer: {in_channels, out_channels, raw_in_channels,
+        raw_out_channels}}`` under ``subnet`` (the one set by default):
+        mmrazor's ``channel_cfg``."""
+        return channel_cfg(self.layers, self._keep(subnet))
+
+    def _export_keep(self, keep: Tensor) -> nn.Module:
+        return export_pruned_model(self.model, self.layers, keep)
+
+    def export(self, subnet=None, inplace: bool = False) -> nn.Module:
+        """An ordinary ``nn.Module`` with the pruned channels removed
         (``subnet`` defaults to the one set, as for :meth:`flops_params`;
-        ``{}`` exports the unpruned model), run once on the trace input
-        and checked against the masked model (``export_check``)."""
-        keep = self.keep if subnet is None else self._keep_from(subnet)
-        return self._checked_export(keep)
+        ``{}`` exports the unpruned model): a copy, run once on the trace
+        input and checked against the masked model (``export_check``:
+        spaces found unexportable are kept whole from then on, in the
+        subnet set too); or, with ``inplace``, the traced model itself,
+        unchecked, masks removed (the pruner must then trace it again to
+        prune more)."""
+        keep = self._keep(subnet)
+        if not inplace:
+            small, found, held = self.checker.export(
+                self.prunable_spaces, keep, self._export_keep, self.keep,
+                self.export_check)
+            if found:
+                for sp in self.prunable_spaces:
+                    if sp.name in found:
+                        self.keep[sp.offset:sp.offset + sp.num_channels] = \
+                            True
+                self._keep_whole(found)
+            if held is None or not torch.equal(held, self.keep):
+                set_masks(self.model, self.layers, self.keep)
+            return small
+        model = self.model
+        detach_masks(model)
+        prune_model_(model, self.layers, keep)
+        self._model = None
+        return model

@@ -13,7 +13,8 @@ import torch
 from torch import Tensor, nn
 
 from .handlers import LayerRecord, handler_of
-from .handlers.layer_record import pruned_sides
+from .handlers.layer_handler import named_modules
+from .handlers.layer_record import kept, pruned_sides
 from .masks import detach_masks
 from .width_attrs import fix_width_attrs_
 
@@ -22,13 +23,14 @@ def prune_model_(model: nn.Module, layers: Dict[str, LayerRecord],
                  keep: Tensor) -> nn.Module:
     """Slice the layers of ``model`` in place to the channels in ``keep``,
     each as its handler does."""
+    modules = named_modules(model)
     with torch.no_grad():
         for rec in layers.values():
             ko, ki = pruned_sides(rec, keep)
             if ko is None and ki is None:
                 continue
             h = handler_of(rec)
-            h.prune_(h.owner(model, rec), rec, ko, ki)
+            h.prune_(h.owner(modules, rec), rec, ko, ki)
     fix_width_attrs_(model)
     return model
 
@@ -37,22 +39,30 @@ def export_pruned_model(model: nn.Module, layers: Dict[str, LayerRecord],
                         keep: Tensor) -> nn.Module:
     """A pruned copy of ``model`` without masks; ``model`` is unchanged.
 
-    Parameters that lose entries are not copied before they are sliced
-    (the copy starts out sharing them; slicing makes new ones), and any
-    parameter still shared afterwards gets its own copy."""
-    named = dict(model.named_parameters())
-    memo = {id(named[n]): named[n] for n in parameter_slices(layers, keep)
-            if n in named}
-    out = copy.deepcopy(model, memo)
+    The copy starts out sharing every parameter and buffer (no tensor is
+    copied before it is sliced: slicing makes new ones); the tensors
+    still shared afterwards get their own copy, one per original, so
+    tied parameters stay tied."""
+    tensors = list(model.parameters()) + list(model.buffers())
+    out = copy.deepcopy(model, {id(t): t for t in tensors})
     detach_masks(out)
     prune_model_(out, layers, keep)
-    originals = {id(p) for p in model.parameters()}
+    originals, copies = {id(t) for t in tensors}, {}
+
+    def own(t):
+        if id(t) not in copies:
+            c = t.detach().clone()
+            copies[id(t)] = nn.Parameter(c, requires_grad=t.requires_grad) \
+                if isinstance(t, nn.Parameter) else c
+        return copies[id(t)]
+
     for m in out.modules():
-        for name, p in list(m.named_parameters(recurse=False,
-                                               remove_duplicate=False)):
-            if id(p) in originals:
-                setattr(m, name, nn.Parameter(
-                    p.detach().clone(), requires_grad=p.requires_grad))
+        for name, t in [*m.named_parameters(recurse=False,
+                                            remove_duplicate=False),
+                        *m.named_buffers(recurse=False,
+                                         remove_duplicate=False)]:
+            if id(t) in originals:
+                setattr(m, name, own(t))
     return out
 
 
@@ -77,3 +87,21 @@ def slice_tensor(t: Tensor, slices) -> Tensor:
         if k is not None:
             t = t.index_select(dim, k.to(t.device))
     return t
+
+
+def channel_cfg(layers: Dict[str, LayerRecord], keep: Tensor
+                ) -> Dict[str, dict]:
+    """``{layer: {in_channels, out_channels, raw_in_channels,
+    raw_out_channels}}``: the widths export gives each layer (mmrazor's
+    ``channel_cfg``; the input side of consumers only)."""
+    cfg = {}
+    for name, rec in layers.items():
+        d = {}
+        for side, pos, n in (('in', rec.in_pos, rec.in_channels),
+                             ('out', rec.out_pos, rec.out_channels)):
+            if side == 'in' and not handler_of(rec).masks_input:
+                continue
+            k = int(kept(pos, keep).sum()) if pos is not None else n
+            d[f'{side}_channels'], d[f'raw_{side}_channels'] = k, n
+        cfg[name] = d
+    return cfg

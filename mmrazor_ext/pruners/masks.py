@@ -22,22 +22,25 @@ from torch import Tensor, nn
 
 from ..compat.private_apis import remove_hooks
 from .handlers import LayerRecord, handler_of, handlers
-from .handlers.layer_handler import MASK_BUFFERS, MASK_FLAG, drop_masks
+from .handlers.layer_handler import (MASK_BUFFERS, MASK_FLAG, drop_masks,
+                                     named_modules)
 
 
 def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
     """Add mask buffers to every layer and hooks where pruning is possible."""
+    modules = named_modules(model)
     for rec in layers.values():
         h = handler_of(rec)
-        h.attach_masks(h.owner(model, rec), rec)
+        h.attach_masks(h.owner(modules, rec), rec)
 
 
 def set_masks(model: nn.Module, layers: Dict[str, LayerRecord],
               keep: Tensor) -> None:
     """Write the masks of ``keep`` (one bool per prunable unit)."""
+    modules = named_modules(model)
     for rec in layers.values():
         h = handler_of(rec)
-        h.set_masks(h.owner(model, rec), rec, keep)
+        h.set_masks(h.owner(modules, rec), rec, keep)
 
 
 def detach_masks(model: nn.Module) -> None:

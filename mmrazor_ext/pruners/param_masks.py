@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from .handlers import handler_of
-from .handlers.layer_handler import ParamMasks
+from .handlers.layer_handler import ParamMasks, named_modules
 from .handlers.layer_record import pruned_sides
 
 
@@ -19,13 +19,13 @@ def param_masks(model: nn.Module, layers, keep: Tensor) -> ParamMasks:
     """``(parameter, 0/1 mask)`` for every parameter touching a pruned
     channel, from the pruner's layer records and ``keep`` (one bool per
     prunable unit), as each layer's handler gives them."""
-    out = []
+    out, modules = [], named_modules(model)
     for rec in layers.values():
         ko, ki = pruned_sides(rec, keep)
         if ko is None and ki is None:
             continue
         h = handler_of(rec)
-        out.extend(h.param_masks(h.owner(model, rec), rec, ko, ki))
+        out.extend(h.param_masks(h.owner(modules, rec), rec, ko, ki))
     return out
 
 

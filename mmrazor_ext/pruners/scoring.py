@@ -26,6 +26,8 @@ from typing import Dict, List
 import torch
 from torch import Tensor
 
+from .sampling.subnets import SpaceScores
+
 MEMBERS = ('producers', 'coupled')
 REDUCE = ('mean', 'sum', 'max')
 NORM = ('member_max', 'member_mean', 'none')
@@ -121,3 +123,40 @@ def reduce_space(sp, entries: List, layer_scores: Dict[str, Tensor],
         return None
     acc[cnt == 0] = 0
     return acc
+
+
+def space_scores(metric, contents, model, spaces, layers, members: str,
+                 reduce: str, norm: str) -> Dict[str, Tensor]:
+    """``{space: 1-D scores}`` (one per unit) of ``metric`` (an instance)
+    over the prunable ``spaces``, a ``SpaceScores`` carrying the metric's
+    ``diff_norm`` preference: the members' weights read from
+    ``model`` (weight metrics, when ``contents`` is None) or ``contents``
+    keyed by the spaces' feature layers (feature metrics)."""
+    check_options(members, reduce, norm)
+    kind = metric.input_kind
+    if kind in ('conv_weight', 'norm_weight'):
+        weights, sides = member_contents(model, spaces, layers, kind,
+                                         members)
+        if contents is None:
+            contents = weights
+    elif kind == 'feature':
+        if contents is None:
+            raise ValueError(
+                f'{type(metric).__name__} scores features: pass contents '
+                '{layer: features or statistics} keyed by '
+                'pruner.feature_layer_names()')
+        sides = {sp.name: [(sp.feature_layer, sp.feature_layer,
+                            'out_pos')] for sp in spaces}
+    else:
+        raise ValueError(f'unknown metric input_kind {kind!r}')
+    layer_scores = metric(dict(contents))
+    out = {}
+    for sp in spaces:
+        s = reduce_space(sp, sides[sp.name], layer_scores, layers, reduce,
+                         norm)
+        if s is None:
+            raise ValueError(
+                f'no {kind} scores for space {sp.name!r} (expected one '
+                f'of {[e[0] for e in sides[sp.name]]})')
+        out[sp.name] = s.float()
+    return SpaceScores(out, metric.diff_norm)

@@ -59,7 +59,7 @@ def layer_tags(rec: LayerRecord, index: SpaceIndex) -> Tags:
 
 class _Tagger(TorchFunctionMode):
     """Tags each tensor an op returns with the union of its inputs' tags;
-    remembers the tags of a failing op's inputs."""
+    remembers the tags of the inputs of the last op, if it failed."""
 
     def __init__(self):
         super().__init__()
@@ -89,9 +89,9 @@ class _Tagger(TorchFunctionMode):
         try:
             out = func(*args, **kwargs)
         except Exception:
-            if self.failed is None:
-                self.failed = tags
+            self.failed = tags
             raise
+        self.failed = None  # a failure the model caught itself
         if tags:
             self.last = tags
             for t in output_tensors(out):

@@ -127,7 +127,7 @@ def test_configs_describe_the_three_stages(model):
     for c in cfg.values():
         assert c.algorithm.type == 'AutoSlim'
         assert c.optimizer_config is None  # AutoSlim steps itself
-        assert c.algorithm.pruner.type == 'ChannelPruner'
+        assert c.algorithm.pruner.type == 'AutoSlimPruner'
         assert c.algorithm.architecture.model.type == 'ImageClassifier'
     assert not cfg['supernet'].algorithm.retraining
     assert cfg['supernet'].algorithm.bn_training_mode

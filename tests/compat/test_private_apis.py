@@ -78,6 +78,15 @@ def test_non_persistent_buffer_names():
         _why('nn.Module._non_persistent_buffers_set')
 
 
+def test_mha_packs_qkv():
+    packed, apart = nn.MultiheadAttention(8, 2), nn.MultiheadAttention(
+        8, 2, kdim=4, vdim=4)
+    assert api.mha_packs_qkv(packed) and packed.in_proj_weight is not None, \
+        _why('nn.MultiheadAttention._qkv_same_embed_dim (packed)')
+    assert not api.mha_packs_qkv(apart), \
+        _why('nn.MultiheadAttention._qkv_same_embed_dim (kdim != embed_dim)')
+
+
 def test_caller_frame():
 
     def inner():

@@ -1,4 +1,5 @@
-"""mmrazor's AutoSlim runs with ChannelPruner in place of RatioPruner."""
+"""mmrazor's AutoSlim runs with AutoSlimPruner (a ChannelPruner) in place of
+RatioPruner; configs naming ChannelPruner with widths keep working."""
 import pytest
 import torch
 from mmrazor.models.builder import build_algorithm, build_pruner
@@ -18,7 +19,7 @@ def test_autoslim_train_step():
     algo = build_algorithm(dict(
         type='AutoSlim',
         architecture=dict(type='MMClsArchitecture', model=model),
-        pruner=dict(type='ChannelPruner', input_shape=(3, 32, 32),
+        pruner=dict(type='AutoSlimPruner', input_shape=(3, 32, 32),
                     keep_ratios=WIDTHS),
         retraining=False, bn_training_mode=True, input_shape=None))
     opt = torch.optim.SGD(algo.parameters(), lr=0.01)
@@ -44,7 +45,7 @@ def test_ratios_is_an_alias_of_keep_ratios():
                                 torch.nn.Conv2d(12, 4, 1))
     widths = {}
     for key in ('keep_ratios', 'ratios'):
-        pruner = build_pruner(dict(type='ChannelPruner',
+        pruner = build_pruner(dict(type='AutoSlimPruner',
                                    input_shape=(3, 8, 8),
                                    **{key: (1.0, 0.25)}))
         assert pruner.keep_ratios == [0.25, 1.0]
@@ -53,7 +54,7 @@ def test_ratios_is_an_alias_of_keep_ratios():
         widths[key] = pruner.export_subnet()['0']['out_channels']
     assert widths == {'keep_ratios': 3, 'ratios': 3}  # 25% of 12 kept
     with pytest.raises(ValueError, match='not both'):
-        build_pruner(dict(type='ChannelPruner', ratios=(0.5, 1.0),
+        build_pruner(dict(type='AutoSlimPruner', ratios=(0.5, 1.0),
                           keep_ratios=(0.5, 1.0)))
 
 
@@ -63,7 +64,7 @@ def test_channel_bins_cover_every_channel():
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 40, 3),
                                 torch.nn.BatchNorm2d(40), torch.nn.ReLU(),
                                 torch.nn.Conv2d(40, 4, 1))
-    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 8, 8),
+    pruner = build_pruner(dict(type='AutoSlimPruner', input_shape=(3, 8, 8),
                                keep_ratios=(0.5, 1.0)))
     pruner.prepare_from_supernet(model)
     bins = pruner.get_max_channel_bins(12)
@@ -87,7 +88,7 @@ def test_mask_buffers_stay_out_of_checkpoints():
         return torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3),
                                    torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
                                    torch.nn.Conv2d(8, 4, 1))
-    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 8, 8),
+    pruner = build_pruner(dict(type='AutoSlimPruner', input_shape=(3, 8, 8),
                                keep_ratios=(0.5, 1.0)))
     masked = model()
     pruner.prepare_from_supernet(masked)
@@ -100,3 +101,16 @@ def test_mask_buffers_stay_out_of_checkpoints():
     fresh.load_state_dict(state, strict=True)
     detach_masks(masked)
     assert not any(m._state_dict_hooks for m in masked.modules())
+
+
+def test_channel_pruner_with_widths_is_an_autoslim_pruner():
+    """Configs written before AutoSlimPruner existed build one, with a
+    warning naming the new type; a ChannelPruner has no AutoSlim part."""
+    from mmrazor_ext.pruners import AutoSlimPruner, ChannelPruner
+    with pytest.warns(DeprecationWarning, match="type='AutoSlimPruner'"):
+        pruner = build_pruner(dict(type='ChannelPruner',
+                                   input_shape=(3, 8, 8), ratios=(0.5, 1.0)))
+    assert type(pruner) is AutoSlimPruner and pruner.keep_ratios == [0.5, 1.0]
+    plain = build_pruner(dict(type='ChannelPruner', input_shape=(3, 8, 8)))
+    assert type(plain) is ChannelPruner
+    assert not hasattr(plain, 'sample_subnet')

@@ -33,7 +33,8 @@ DATA = dict(
         NORM, dict(type='ImageToTensor', keys=['img']),
         dict(type='Collect', keys=['img'])]))
 DATA['test'] = DATA['val']
-PRUNER = dict(type='ChannelPruner', input_shape=(3, 16, 16))
+PRUNER = dict(type='ChannelPruner', input_shape=(3, 16, 16),
+              divisor=1)  # budgets below what 16-channel steps reach
 SEARCH = dict(ea_algorithm='SEGA', budget=dict(flops=0.5), population=4,
               generations=3, seed=0, metric='L1Metric',
               keep_ratios=[0.25, 0.5, 0.75, 1.0],

@@ -39,3 +39,16 @@ def test_random_at_the_same_widths():
     other = _algo()
     tool.same_widths(other, seed=4)
     assert other.choose_subnet(0, None) != sub
+
+
+def test_every_row_names_a_metric_and_valid_pruner_options():
+    from mmrazor.models.builder import build_pruner
+
+    from mmrazor_ext.metrics import build_metric
+    tool = _tool()
+    assert set(tool.PRUNER_OPTIONS) <= set(tool.METRICS)
+    for row, metric in tool.METRICS.items():
+        build_metric(dict(type=metric, num_classes=10)
+                     if metric == 'CDPMetric' else metric)
+        build_pruner(dict(type='ChannelPruner', input_shape=(3, 8, 8),
+                          **tool.PRUNER_OPTIONS.get(row, {})))

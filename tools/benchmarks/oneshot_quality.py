@@ -30,13 +30,20 @@ CONFIG = osp.join(ROOT, 'configs/one_shot/'
 METRICS = {'random': 'RandomMetric', 'L1': 'L1Metric', 'FPGM': 'FPGMMetric',
            'HRank': 'HRankMetric', 'CDP': 'CDPMetric',
            'L1-coupled': 'L1Metric', 'CDP-minmax': 'CDPMetric',
-           'CDP-standard': 'CDPMetric'}
-# ChannelPruner options of a row (the default pruner otherwise)
+           'CDP-standard': 'CDPMetric', 'CDP-rank': 'CDPMetric',
+           'CDP-max': 'CDPMetric', 'L1-rank': 'L1Metric',
+           'HRank-rank': 'HRankMetric'}
+# ChannelPruner options of a row (the default pruner otherwise). CDP-max:
+# CDP's global ranking by magnitude, the default before issue 23 (scores
+# divided by their largest magnitude; 'auto' picked 'minmax' for signed
+# ones, which the rows run so far never had).
 PRUNER_OPTIONS = {
     'L1-coupled': dict(score_members='coupled', score_reduce='sum',
                        score_norm='none'),
     'CDP-minmax': dict(diff_norm='minmax', min_keep_fraction=0.25),
-    'CDP-standard': dict(diff_norm='standard', min_keep_fraction=0.25)}
+    'CDP-standard': dict(diff_norm='standard', min_keep_fraction=0.25),
+    'CDP-rank': dict(diff_norm='rank'), 'CDP-max': dict(diff_norm='max'),
+    'L1-rank': dict(diff_norm='rank'), 'HRank-rank': dict(diff_norm='rank')}
 
 
 def parse_args():

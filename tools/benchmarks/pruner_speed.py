@@ -53,10 +53,14 @@ BIG = {'tv_vit_b_16': (_tv('vit_b_16'), S224),
        'mmcls_mvit_tiny': (_mvit, S224)}
 
 
-def ours(model, shape):
-    """Seconds of (trace + grouping, trace + L1 pruning + export)."""
+def ours(model, shape, export_check='keep_whole'):
+    """Seconds of (trace + grouping, trace + L1 pruning + export); with
+    the pruner's default ``export_check`` preparing exports a trial
+    subnet and ``export()`` checks its result (Torch-Pruning checks
+    nothing: ``--export-check off`` times the same work as it)."""
     t0 = time.perf_counter()
-    pruner = build_pruner(dict(type='ChannelPruner', input_shape=shape))
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=shape,
+                               export_check=export_check))
     pruner.prepare_from_supernet(model)
     t1 = time.perf_counter()
     sub = pruner.sample_subnet_uniform(0.5,
@@ -132,6 +136,9 @@ def main():
                     help='seconds before a Torch-Pruning run is abandoned')
     ap.add_argument('--json', default='')
     ap.add_argument('--latency', action='store_true')
+    ap.add_argument('--export-check', default='keep_whole',
+                    choices=('keep_whole', 'strict', 'off'),
+                    help="the pruner's export_check (default: its default)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter('ignore')
@@ -149,7 +156,7 @@ def main():
         torch.manual_seed(0)
         model = build().eval()
         spare = copy.deepcopy(model) if tp is not None else None
-        trace_s, ours_s = ours(model, shape)
+        trace_s, ours_s = ours(model, shape, args.export_check)
         their = theirs(tp, spare, shape, args.limit) if tp else None
         ratio = ours_s / their if isinstance(their, float) else None
         rows.append(dict(model=name, trace_s=trace_s, ours_s=ours_s,

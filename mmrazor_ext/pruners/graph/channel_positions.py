@@ -8,6 +8,50 @@ import torch
 from torch import Tensor
 
 
+def _ratios(a: Tensor, b: Tensor, scale: Tensor):
+    """``(valid, rounded ratio b / a)`` of rows of gradients in double, or
+    None when a valid ratio is not an integer."""
+    valid = a.abs() > 1e-6 * scale
+    r = torch.where(valid, b / torch.where(valid, a, torch.ones_like(a)),
+                    torch.zeros_like(a))
+    rr = r.round()
+    if ((r - rr).abs()[valid] > 1e-3 * rr.abs()[valid].clamp(min=30)).any():
+        return None
+    return valid, rr
+
+
+def _bounds(valid, rr, out_len):
+    big = float(out_len + 10)
+    lo = torch.where(valid, rr, torch.full_like(rr, big)).min(1).values
+    hi = torch.where(valid, rr, torch.full_like(rr, -big)).max(1).values
+    return valid.any(1), lo.long() - 1, hi.long() - 1
+
+
+def _few_rows_fail(dim, size, g1, g2, out_len, scale) -> bool:
+    """Whether a few channels (spread over all of them, in order) already
+    break what :func:`channel_positions` requires of every channel:
+    integer ratios, positions inside the output, first positions strictly
+    increasing, equal runs when a channel feeds several positions. A
+    necessary check on a sliver of the gradients, so failing ops (a view
+    splitting the channels into heads, probed along every dim) are
+    rejected without reading all of them."""
+    idx = torch.linspace(0, size - 1, 8).round().long().unique()
+    rows = idx.to(g1.device)
+    a = g1.index_select(dim, rows).movedim(dim, 0).reshape(len(idx), -1)
+    b = g2.index_select(dim, rows).movedim(dim, 0).reshape(len(idx), -1)
+    got = _ratios(a.double(), b.double(), scale)
+    if got is None:
+        return True
+    has, lo, hi = _bounds(*got, out_len)
+    lo, hi = lo[has], hi[has]
+    if (lo < 0).any() or (hi >= out_len).any() or \
+            not bool((lo[1:] > lo[:-1]).all()):
+        return True
+    span = hi - lo
+    return bool((span != 0).any()) and (
+        not bool(has.all()) or not bool((span == span[0]).all()))
+
+
 def channel_positions(dim: int, size: int, g1: Tensor, g2: Tensor,
                       out_len: int) -> Optional[Tensor]:
     """Output positions (along the probed output dim, ``out_len`` long)
@@ -18,21 +62,18 @@ def channel_positions(dim: int, size: int, g1: Tensor, g2: Tensor,
     channels do not move that way."""
     if g1.dim() <= dim or g1.shape[dim] != size:
         return None
+    scale = g1.abs().max().double().clamp(min=1e-30)
+    if size > 16 and g1.numel() > 64 * size and _few_rows_fail(
+            dim, size, g1, g2, out_len, scale):
+        return None
     a = g1.movedim(dim, 0).reshape(size, -1).double()
     b = g2.movedim(dim, 0).reshape(size, -1).double()
-    valid = a.abs() > 1e-6 * a.abs().max().clamp(min=1e-30)
-    r = torch.where(valid, b / torch.where(valid, a, torch.ones_like(a)),
-                    torch.zeros_like(a))
-    rr = r.round()
-    if ((r - rr).abs()[valid] > 1e-3 * rr.abs()[valid].clamp(min=30)).any():
+    got = _ratios(a, b, scale)
+    if got is None:
         return None
-    big = float(out_len + 10)
-    lo = torch.where(valid, rr, torch.full_like(rr, big)).min(1).values
-    hi = torch.where(valid, rr, torch.full_like(rr, -big)).max(1).values
-    has = valid.any(1)
+    has, lo, hi = _bounds(*got, out_len)
     if not has.any():
         return None
-    lo, hi = lo.long() - 1, hi.long() - 1
     if (lo[has] < 0).any() or (hi[has] >= out_len).any():
         return None
     if bool((lo[has] == hi[has]).all()):

@@ -118,29 +118,29 @@ def build_channel_spaces(res: TraceResult, model=None
             offset += len(rs)
         spaces.append(sp)
 
-    def lookup(ids, table):
-        if ids is None:
-            return None
-        out = torch.full_like(ids, -1)
-        ok = ids >= 0
-        out[ok] = table[roots[ids[ok]]]
-        return out
-
+    # every layer's ids looked up at once: (unit, space) per channel
+    sides = [(rec, side) for rec in layers.values()
+             for side in ('in', 'out')
+             if getattr(rec, side + '_ids') is not None]
+    flat = torch.cat([getattr(r, s + '_ids') for r, s in sides]) \
+        if sides else torch.zeros(0, dtype=torch.long)
+    ok = flat >= 0
+    root = roots[flat.clamp(min=0)]
+    units = torch.where(ok, root2unit[root], -1).split(
+        [getattr(r, s + '_ids').numel() for r, s in sides])
+    owner = torch.where(ok, root2space[root], -1).split(
+        [getattr(r, s + '_ids').numel() for r, s in sides])
+    touch = {}
+    for (rec, side), pos, sp in zip(sides, units, owner):
+        setattr(rec, side + '_pos', pos)
+        touch[(rec.name, side)] = sorted(set(sp.unique().tolist()) - {-1})
     for rec in layers.values():
-        rec.in_pos = lookup(rec.in_ids, root2unit)
-        rec.out_pos = lookup(rec.out_ids, root2unit)
-        touch_in = set(lookup(rec.in_ids, root2space).tolist()) \
-            if rec.in_ids is not None else set()
-        touch_out = set(lookup(rec.out_ids, root2space).tolist()) \
-            if rec.out_ids is not None else set()
-        touch_in.discard(-1)
-        touch_out.discard(-1)
         handler = handler_of(rec)
         role = handler.space_role(rec)
-        for s in sorted(touch_out) if role else ():
+        for s in touch.get((rec.name, 'out'), ()) if role else ():
             getattr(spaces[s], role).append(rec.name)
         if handler.consumes(rec):
-            for s in sorted(touch_in):
+            for s in touch.get((rec.name, 'in'), ()):
                 spaces[s].consumers.append(rec.name)
     for sp in spaces:
         first = layers[sp.producers[0]]
@@ -151,3 +151,33 @@ def build_channel_spaces(res: TraceResult, model=None
                 sp.feature_layer = rec.name
                 break
     return spaces, layers
+
+
+def renumber_units(spaces: List[ChannelSpace], layers: Dict[str, LayerRecord],
+                   ops) -> int:
+    """Number the units of the prunable ``spaces`` ``0..n-1`` again after
+    some were made unprunable (their layers' and counted ops' positions
+    follow; the dropped units become -1); returns ``n``."""
+    old = [(sp.offset, sp.num_channels, sp.prunable) for sp in spaces]
+    end = max((o + n for o, n, _ in old), default=0)
+    table = torch.full((end + 1, ), -1, dtype=torch.long)
+    offset = 0
+    for sp, (o, n, _) in zip(spaces, old):
+        if sp.prunable:
+            table[o:o + n] = torch.arange(offset, offset + n)
+            sp.offset = offset
+            offset += n
+
+    def move(pos):
+        return torch.where(pos >= 0, table[pos.clamp(min=0)], pos)
+
+    for rec in layers.values():
+        for side in ('in_pos', 'out_pos'):
+            pos = getattr(rec, side)
+            if pos is not None:
+                setattr(rec, side, move(pos))
+    for op in ops:
+        for entry in op.dims:
+            if entry[1] is not None:
+                entry[1] = move(entry[1])
+    return offset

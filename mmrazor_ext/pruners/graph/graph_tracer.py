@@ -13,6 +13,8 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 from torch import nn
+from torch.nn.modules.module import (register_module_forward_hook,
+                                     register_module_forward_pre_hook)
 
 from ...adapters import trace_forward
 from ...compat.private_apis import input_metadata
@@ -90,13 +92,17 @@ class GraphTracer:
         counter = OpCounter(model)
         module_calls, entered = [], []  # every module's calls, the graph's
 
-        def enter(module, args):
+        def enter(module, args):  # every module's call (global hook)
+            if module not in names or module is model:
+                return
             x = args[0] if args else None
             entered.append((_key(x), tuple(x.shape)) if isinstance(
                 x, torch.Tensor) else None)
             counter.scope.append(names[module])
 
         def leave(module, args, out):
+            if module not in names or module is model:
+                return
             counter.scope.pop()
             came = entered.pop()
             h = known[module]
@@ -116,14 +122,12 @@ class GraphTracer:
                 calls.append((module, *pending.pop(module, (None, None)),
                               _key(out), tuple(out.shape)))
 
-        handles = []
+        handles = [register_module_forward_pre_hook(enter),
+                   register_module_forward_hook(leave)]
         for m, k in known.items():
             if k is not None and channels:
                 handles.append(m.register_forward_pre_hook(pre_hook))
                 handles.append(m.register_forward_hook(post_hook))
-            if m is not model:
-                handles.append(m.register_forward_pre_hook(enter))
-                handles.append(m.register_forward_hook(leave))
         x = dummy_input(model, self.input_shape, self.batch_size,
                         self.example_input)
         was_training = model.training

@@ -6,6 +6,7 @@ from typing import Dict, Optional, Tuple
 from torch import nn
 
 from ...adapters import attention_layouts
+from ...compat.private_apis import mha_packs_qkv
 
 # ``LayerRecord.norm_mode`` of an attention record whose q/k/v projection
 # is the module's own packed ``in_proj_weight`` (``nn.MultiheadAttention``)
@@ -102,7 +103,7 @@ def attention_spec(module: nn.Module) -> Optional[AttentionSpec]:
     if spec is None:
         return None
     if isinstance(module, nn.MultiheadAttention) and (
-            not module._qkv_same_embed_dim or module.in_proj_weight is None
+            not mha_packs_qkv(module) or module.in_proj_weight is None
             or module.bias_k is not None):
         return None
     if getattr(module, 'v_shortcut', False):

@@ -65,6 +65,12 @@ def along(k: Tensor, dim: int, ndim: int) -> Tensor:
     return k.float().view(shape)
 
 
+def named_modules(model: nn.Module) -> Dict[str, nn.Module]:
+    """``{name: module}`` of every module of ``model``, under every name
+    it has (looked up once per pass over the layers)."""
+    return dict(model.named_modules(remove_duplicate=False))
+
+
 def indices(k: Optional[Tensor]) -> Optional[Tensor]:
     """Kept indices of bool ``k`` (None stays None)."""
     return None if k is None else k.nonzero().flatten()
@@ -104,9 +110,11 @@ class LayerHandler:
         """The tensor carrying the channels among the module's outputs."""
         return out
 
-    def owner(self, model: nn.Module, rec: LayerRecord) -> nn.Module:
-        """The module the methods below act on."""
-        return model.get_submodule(rec.name)
+    def owner(self, modules: Dict[str, nn.Module],
+              rec: LayerRecord) -> nn.Module:
+        """The module the methods below act on, from ``{name: module}``
+        of the model (:func:`named_modules`)."""
+        return modules[rec.name]
 
     # ------------------------------------------------------ the trace
     def trace(self, res, rec: LayerRecord, module: nn.Module,

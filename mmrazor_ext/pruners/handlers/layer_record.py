@@ -49,10 +49,9 @@ class LayerRecord:
 
 def kept(pos: Tensor, keep: Tensor) -> Tensor:
     """Bool keep-mask of positions ``pos`` (unit index or -1 = always)."""
-    k = torch.ones(pos.numel(), dtype=torch.bool)
-    m = pos >= 0
-    k[m] = keep[pos[m]]
-    return k
+    if not keep.numel():
+        return torch.ones(pos.numel(), dtype=torch.bool)
+    return keep[pos.clamp(min=0)] | (pos < 0)
 
 
 def pruned_sides(rec: LayerRecord, keep: Tensor

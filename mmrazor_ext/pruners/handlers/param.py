@@ -43,10 +43,9 @@ class ParamHandler(LayerHandler):
     kind = 'param'
     mask_hooks = ()
 
-    def owner(self, model, rec):
+    def owner(self, modules, rec):
         """The module holding the parameter."""
-        owner = rec.name.rpartition('.')[0]
-        return model.get_submodule(owner) if owner else model
+        return modules[rec.name.rpartition('.')[0]]
 
     def space_role(self, rec):
         return 'params'

@@ -20,7 +20,7 @@ _CACHE: Dict[str, object] = {}
 def handlers() -> List[LayerHandler]:
     """One instance of every registered handler, the last registered
     first."""
-    classes = list(LAYER_HANDLERS.module_dict.values())
+    classes = tuple(LAYER_HANDLERS.module_dict.values())
     if _CACHE.get('classes') != classes:
         found = [cls() for cls in reversed(classes)]
         _CACHE.update(classes=classes, handlers=found,
@@ -38,7 +38,8 @@ def handler_for(module: nn.Module) -> Optional[LayerHandler]:
 
 def handler_of(rec: LayerRecord) -> LayerHandler:
     """The handler of a record's kind."""
-    handlers()
+    if _CACHE.get('classes') != tuple(LAYER_HANDLERS.module_dict.values()):
+        handlers()
     try:
         return _CACHE['kinds'][rec.kind]
     except KeyError:

@@ -1,23 +1,44 @@
-"""The part of mmrazor 0.x's ``StructurePruner`` / ``RatioPruner`` interface
-that ``AutoSlim`` and the greedy searcher call, on top of channel spaces.
+"""AutoSlimPruner: mmrazor 0.x's ``StructurePruner`` / ``RatioPruner``
+interface that ``AutoSlim`` and the greedy searcher call, on top of a
+:class:`ChannelPruner` and through its public methods only.
 
-Widths are the pruner's ``keep_ratios`` (mmrazor's ``ratios``): fractions
-KEPT, and channels are kept from the front (slimmable networks share
-prefixes).
+Widths are ``keep_ratios`` (mmrazor's ``ratios``): fractions KEPT, and
+channels are kept from the front (slimmable networks share prefixes).
 """
+from typing import Optional, Sequence
+
 import torch
+from mmrazor.models.builder import PRUNERS
 from mmrazor.models.pruners.utils import SwitchableBatchNorm2d
 from torch import nn
 
-from .export import prune_model_
-from .handlers import handler_of
-from .handlers.layer_record import kept
-from .masks import detach_masks
+from .channel_pruner import ChannelPruner
 
 
-class AutoSlimMixin:
-    """Needs ``channel_spaces``, ``keep_ratios``, ``generator``,
-    ``set_subnet``."""
+@PRUNERS.register_module()
+class AutoSlimPruner(ChannelPruner):
+    """A :class:`ChannelPruner` with AutoSlim's widths.
+
+    Args:
+        keep_ratios: widths, as the fraction of each space's channels
+            KEPT, that :meth:`sample_subnet` draws from.
+        ratios: alias of ``keep_ratios`` under the name mmrazor's
+            ``RatioPruner`` gives it, so an AutoSlim config works with
+            only its ``type`` changed; passing both is an error.
+        **kwargs: :class:`ChannelPruner`'s arguments (``seed`` seeds the
+            draws of :meth:`sample_subnet`).
+    """
+
+    def __init__(self, keep_ratios: Optional[Sequence[float]] = None,
+                 ratios: Optional[Sequence[float]] = None, **kwargs):
+        super().__init__(**kwargs)
+        if ratios is not None:
+            if keep_ratios is not None:
+                raise ValueError('give keep_ratios or its alias ratios, '
+                                 'not both')
+            keep_ratios = ratios
+        self.keep_ratios = sorted(keep_ratios) \
+            if keep_ratios is not None else None
 
     def _prefix(self, fraction_kept):
         subnet = {}
@@ -53,17 +74,7 @@ class AutoSlimMixin:
     def export_subnet(self):
         """``{layer: {in_channels, out_channels, raw_*}}`` of the current
         subnet, mmrazor's ``channel_cfg``."""
-        cfg = {}
-        for name, rec in self.layers.items():
-            d = {}
-            for side, pos, n in (('in', rec.in_pos, rec.in_channels),
-                                 ('out', rec.out_pos, rec.out_channels)):
-                if side == 'in' and not handler_of(rec).masks_input:
-                    continue
-                k = int(kept(pos, self.keep).sum()) if pos is not None else n
-                d[f'{side}_channels'], d[f'raw_{side}_channels'] = k, n
-            cfg[name] = d
-        return cfg
+        return self.channel_cfg()
 
     def _subnet_from_cfg(self, channel_cfg):
         subnet = {}
@@ -80,12 +91,9 @@ class AutoSlimMixin:
     def deploy_subnet(self, supernet, channel_cfg):
         """Prune ``supernet`` in place to the widths of ``channel_cfg``."""
         model = getattr(supernet, 'model', supernet)
-        if self._model is None or self._model[0] is not model:
+        if not self.is_prepared or self.model is not model:
             self.prepare_from_supernet(supernet)
-        keep = self._keep_from(self._subnet_from_cfg(channel_cfg))
-        detach_masks(model)
-        prune_model_(model, self.layers, keep)
-        self._model = None  # the model changed: trace again to prune more
+        self.export(self._subnet_from_cfg(channel_cfg), inplace=True)
 
     def switch_subnet(self, channel_cfg, subnet_ind=None):
         if subnet_ind is not None:
