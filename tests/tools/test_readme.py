@@ -14,6 +14,8 @@ from mmcv import Config
 
 from tool_runner import ROOT, run_main
 
+from mmrazor_ext.apis import load_pruned
+
 MMCLS_CONFIG = osp.join(osp.dirname(mmcls.__file__), '.mim', 'configs',
                         'resnet', 'resnet18_8xb16_cifar10.py')
 # what the test changes beyond the paths: CIFAR-10 is not here, so the
@@ -68,7 +70,7 @@ def test_recipe_on_an_mmcls_config(tmp_path, monkeypatch):
     report = json.loads((work / 'oneshot_report.json').read_text())
     assert 0.48 < report['flops']['ratio'] < 0.52
     assert set(report['accuracy']['after_finetune']) == {'top-1', 'top-5'}
-    pruned = torch.load(work / 'pruned_model.pth', weights_only=False)
+    pruned = load_pruned('my_prune.py', str(work / 'pruned_model.pth'))
     assert sum(p.numel() for p in pruned.parameters()) == \
         report['params']['pruned']
     # and evaluated again as the README says
