@@ -19,9 +19,10 @@ from mmrazor_ext.apis import load_pruned
 MMCLS_CONFIG = osp.join(osp.dirname(mmcls.__file__), '.mim', 'configs',
                         'resnet', 'resnet18_8xb16_cifar10.py')
 # what the test changes beyond the paths: CIFAR-10 is not here, so the
-# digits (at 16x16, a few hundred images) stand in for it; 1 short epoch
+# digits (at their own 8x8, a few hundred images) stand in for it; 1 short
+# epoch
 TEST_ONLY = """
-_digits = dict(type='SklearnDigits', img_size=16, pipeline=[
+_digits = dict(type='SklearnDigits', img_size=8, pipeline=[
     dict(type='Normalize', mean=[80.0] * 3, std=[110.0] * 3, to_rgb=False),
     dict(type='ImageToTensor', keys=['img']),
     dict(type='Collect', keys=['img'])])
@@ -34,9 +35,9 @@ data = dict(_delete_=True, samples_per_gpu=32, workers_per_gpu=0,
                 dict(type='Collect', keys=['img', 'gt_label'])]),
             val=dict(_digits, split='val', val_fraction=0.04),
             test=dict(_digits, split='val', val_fraction=0.04))
-algorithm['pruner']['input_shape'] = (3, 16, 16)
+algorithm['pruner']['input_shape'] = (3, 8, 8)
 algorithm['recalibrate_bn'] = 1
-custom_hooks[0]['latency_time'] = 0.05
+custom_hooks[0].update(latency_time=0.05, latency_backends=[])  # eager only
 runner['max_epochs'] = 1
 """
 
