@@ -14,6 +14,11 @@ from mmcv import Config
 import mmrazor_ext  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    'tool_runner', osp.join(ROOT, 'tests', 'tools', 'tool_runner.py'))
+_runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_runner)
+stub_python, recorded = _runner.stub_python, _runner.recorded
 CONFIG = osp.join(ROOT, 'tests/simple_pruning/CDP',
                   'cdp-score_cifar-resnet18_1xb64_digits.py')
 
@@ -60,21 +65,6 @@ SCRIPT = osp.join(ROOT, 'tests/simple_pruning/CDP',
                   'visual_cdp_score_resnet20.sh')
 DIGITS20 = 'configs/resnet/cifar-resnet20_1xb64_digits.py'
 TRAINED = 'work_dirs/cifar-resnet20_1xb64_digits/epoch_10.pth'
-
-
-def stub_python(path, calls):
-    """An executable at ``path`` that records each call (working
-    directory and arguments, NUL-separated) as one file in ``calls``."""
-    calls.mkdir()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'#!/bin/sh\nn=$(ls "{calls}" | wc -l)\n'
-                    f'printf "%s\\0" "$PWD" "$@" > "{calls}/$n"\n')
-    path.chmod(0o755)
-
-
-def recorded(calls):
-    return [(calls / str(i)).read_text().split('\0')[:-1]
-            for i in range(len(os.listdir(calls)))]
 
 
 def test_example_script_runs(tmp_path, monkeypatch):
