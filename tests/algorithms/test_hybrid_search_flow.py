@@ -4,6 +4,7 @@ JSON beside the checkpoint, tools/train.py trains that subnet physically
 pruned and reports it; bad inputs are one line before any work."""
 import importlib.util
 import json
+import os
 import os.path as osp
 import shutil
 import subprocess
@@ -222,3 +223,19 @@ def test_scripts_refuse_bad_arguments_before_any_work(tmp_path):
                           '2'], cwd=ROOT, capture_output=True, text=True,
                          timeout=30)
     assert out.returncode == 2 and 'not found' in out.stderr
+    # the ImageNet scripts say which variable sets the data root
+    (tmp_path / 'search.json').write_text('{}')
+    no_data = dict(os.environ, IMAGENET_ROOT=str(tmp_path / 'no_imagenet'))
+    out = subprocess.run(['bash', train, '0', str(tmp_path / 'search.json'),
+                          '1'], cwd=ROOT, capture_output=True, text=True,
+                         timeout=30, env=no_data)
+    assert out.returncode == 2 and out.stderr == (
+        f'run_hybrid_in1k_resnet18_train.sh: no ImageNet at {tmp_path}/'
+        'no_imagenet (train/ and val/ class folders): set IMAGENET_ROOT to '
+        f'its folder (now {tmp_path}/no_imagenet)\n')
+    out = subprocess.run(['bash', script,
+                          'test_search_geatpy_discrete_inference'],
+                         cwd=ROOT, capture_output=True, text=True,
+                         timeout=30, env=no_data)
+    assert out.returncode == 2 and 'IMAGENET_ROOT=' in out.stderr and \
+        'tools/make_tiny_imagenet.py writes a tiny one' in out.stderr
