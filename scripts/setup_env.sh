@@ -33,6 +33,6 @@ fi
 grep -vE '^(#|$|torch|torchvision|mmcv)' requirements.txt > "$venv/reqs.txt"
 pip -r "$venv/reqs.txt"
 pip --no-build-isolation --no-deps -e .
-"$py" -c "import mmrazor_ext, mmcv, mmcls, mmrazor, mmseg.models, geatpy; \
+"$py" -c "import mmrazor_ext, mmcv, mmcls, mmrazor, mmseg.models, geatpy, onnxruntime; \
 print('setup_env: ok, mmcv', mmcv.__version__, 'mmcls', mmcls.__version__, \
 'mmrazor', mmrazor.__version__, 'mmseg', mmseg.__version__)"

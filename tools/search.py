@@ -2,7 +2,9 @@
 ``tools/mmcls/search_mmcls.py``, on CPU or GPUs, one or several processes).
 
 For HybridSearch, ``GeatpySearcher``: a geatpy evolution of the keep ratio
-of every channel space of a trained classifier under a FLOPs budget,
+of every channel space of a trained classifier (and of which residual
+blocks to remove) under budgets in FLOPs, parameters or measured latency
+(a per-layer latency table measured first, or read from its cache),
 candidates scored by inference on a held-out split of the training set.
 Its JSON goes beside CHECKPOINT, its state (resume after a kill) and PNGs
 into the work dir, and ``search_results.json`` there names the JSON.
@@ -32,7 +34,7 @@ import mmcv
 import torch.distributed as dist
 from mmcls.datasets import build_dataloader, build_dataset
 from mmcv.parallel import MMDataParallel
-from mmcv.runner import get_dist_info, load_state_dict
+from mmcv.runner import get_dist_info
 from mmcls.models import build_classifier
 from mmrazor.core import build_searcher
 from mmrazor.core.builder import SEARCHERS
@@ -49,11 +51,12 @@ from mmrazor_ext.apis.console import (attach_log_file, console_logger,
                                       detach_log_file, run_line,
                                       unique_timestamp, versions_line)
 from mmrazor_ext.core import WorkDirLock
+from mmrazor_ext.apis.model_loading import checkpoint_state, load_weights
 from mmrazor_ext.apis.train import loader_settings
 from mmrazor_ext.algorithms.pretrained import load_pretrained
 from mmrazor_ext.searchers import GeatpySearcher
 from mmrazor_ext.searchers.greedy_budget import greedy_target_flops
-from mmrazor_ext.utils import state_dict_mismatch, write_json
+from mmrazor_ext.utils import write_json
 # after mmrazor_ext, which hides a broken mmseg from mmrazor.models
 from mmrazor.models.builder import build_pruner  # noqa: E402,I100
 
@@ -117,6 +120,7 @@ def prepare_hybrid(args, cfg):
         checkpoint=args.checkpoint, work_dir=cfg.work_dir,
         config=args.config))
     searcher.prepare_split()  # enough training images for the split?
+    searcher.prepare_latency()  # the latency table; can the budget be met?
     return cfg, distributed, searcher
 
 
@@ -153,7 +157,9 @@ def hybrid_main(args, cfg):
             best = result['best']
             write_json([dict(json=searcher.json_path, flops=best['flops'],
                              flops_ratio=best['flops_ratio'],
-                             search_top1=best['search_top1'])],
+                             search_top1=best['search_top1'],
+                             **({'latency_ms': best['latency_ms']}
+                                if 'latency_ms' in best else {}))],
                        osp.join(cfg.work_dir, 'search_results.json'))
     finally:
         detach_log_file(logger, handler)
@@ -178,16 +184,7 @@ def prepare(args, cfg):
         **loader_settings(cfg, distributed, len(cfg.gpu_ids)),
         'shuffle': False, 'sampler_cfg': None, 'round_up': True})
     model = build_model(cfg)
-    state = ckpt.get('state_dict', ckpt)
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
-    try:
-        load_state_dict(model, state, strict=True)
-    except RuntimeError as e:
-        what = state_dict_mismatch(model.state_dict(), state) or \
-            str(e).strip().splitlines()[0][:300]
-        raise UserInputError(f'checkpoint {args.checkpoint} does not fit '
-                             f'the model ({what})') from e
+    load_weights(model, checkpoint_state(ckpt), args.checkpoint)
     cfg.searcher = greedy_target_flops(cfg.searcher, model)
     return cfg, distributed, loader, model
 

@@ -9,18 +9,20 @@ algorithm config (``algorithm=...``) the checkpoint may be the algorithm's
 own (``architecture.model.*`` keys, as ``tools/train.py`` saves it) or a
 plain classifier's; ``--subnet`` applies a pruned subnet JSON first. An
 algorithm checkpoint that holds a subnet is evaluated with it; ``--subnet``
-must then be that same subnet (another one is a one-line error).
+must then be that same subnet (another one is a one-line error). A model
+file the hooks write (``pruned_model.pth``, ``fused_model.pth``,
+``deploy_model.pth``) is rebuilt from the config and its structure
+(``mmrazor_ext.apis.load_pruned``, ``weights_only=True``).
 """
 import os.path as osp
 
 import mmrazor_ext  # noqa: F401  first: quiets known-harmless warnings
 import mmcv
 import numpy as np
-import torch
 import torch.distributed as dist
-from mmcv.runner import get_dist_info, load_state_dict
+from mmcv.runner import get_dist_info
 
-from mmrazor_ext.apis import (build_dataloader, build_dataset, build_model,
+from mmrazor_ext.apis import (build_dataloader, build_dataset,
                               check_checkpoint, check_data_paths,
                               check_eval_metrics, default_metrics,
                               load_config,
@@ -30,10 +32,10 @@ from mmrazor_ext.apis.cli import (KeyValueAction, ToolParser,
                                   add_launch_args, exit_on_user_error,
                                   parse_launch_args)
 from mmrazor_ext.apis.console import console_logger
+from mmrazor_ext.apis.model_loading import build_for_inference, with_subnet
 from mmrazor_ext.apis.run_checks import check_metric_options
 from mmrazor_ext.apis.train import loader_settings
-from mmrazor_ext.utils import (UserInputError, atomic_write,
-                               state_dict_mismatch)
+from mmrazor_ext.utils import UserInputError, atomic_write
 
 
 def parse_args(argv=None):
@@ -60,13 +62,7 @@ def prepare(args):
     """Config, model with weights, and test loader; nothing written."""
     cfg = load_config(args.config, args.cfg_options)
     if args.subnet:
-        if 'algorithm' not in cfg:
-            raise UserInputError(f'--subnet needs an algorithm config; '
-                                 f'{args.config} has none')
-        if not osp.isfile(args.subnet):
-            raise UserInputError(f'subnet file {args.subnet} not found')
-        cfg.algorithm.subnet = args.subnet
-        cfg.algorithm.pretrained = None  # the checkpoint has the weights
+        with_subnet(cfg, args.subnet, args.config)  # checked before work
     if args.out and osp.splitext(args.out)[1] not in ('.json', '.pkl'):
         raise UserInputError(f'--out {args.out}: use a .json or .pkl file')
     if args.metrics is None:
@@ -85,70 +81,9 @@ def prepare(args):
                   **cfg.data.get('test_dataloader', {})}
     loader = build_dataloader(dataset, **loader_cfg)
 
-    model = build_model(cfg)
-    state = checkpoint_state(ckpt)
-    if args.subnet:
-        state = check_subnet_held(model, state, args)
-    load_weights(model, state, args.checkpoint)
+    model, _ = build_for_inference(cfg, args.checkpoint, args.subnet,
+                                   args.config, 'test', ckpt)
     return cfg, distributed, dataset, loader, model
-
-
-def checkpoint_state(ckpt):
-    """The weights of a checkpoint, without a DDP ``module.`` prefix."""
-    state = ckpt.get('state_dict', ckpt)
-    return {k[7:] if k.startswith('module.') else k: v
-            for k, v in state.items()}
-
-
-def check_subnet_held(model, state, args):
-    """``state`` to load with ``--subnet``: a checkpoint that holds another
-    subnet is refused (its own would replace the given one as it loads);
-    one whose ``pruned_keep`` keeps everything (no prune step ran) takes
-    the given subnet."""
-    saved_structure = getattr(model, 'saved_structure', None)
-    if saved_structure is None:
-        return state
-    held, exported = saved_structure(state)
-    given = model.pruned_keep.cpu()
-    if held is None or torch.equal(held, given):
-        return state
-    if held.all() and not exported:
-        return {**state, 'pruned_keep': given.clone()}
-    n_given, total, flops_given = subnet_size(model.pruner, given)
-    n_held, _, flops_held = subnet_size(model.pruner, held)
-    raise UserInputError(
-        f'--subnet {args.subnet} differs from the subnet checkpoint '
-        f'{args.checkpoint} holds (it keeps {n_given} of {total} channels, '
-        f'{flops_given:.1%} of the FLOPs; the checkpoint {n_held}, '
-        f"{flops_held:.1%}); drop --subnet to evaluate the checkpoint's own")
-
-
-def subnet_size(pruner, keep):
-    """``(channels kept, prunable channels, fraction of FLOPs kept)``."""
-    kept = total = 0
-    for sp in pruner.prunable_spaces:
-        units = keep[sp.offset:sp.offset + sp.num_channels]
-        kept += int(units.sum()) * sp.channels_per_unit
-        total += sp.num_channels * sp.channels_per_unit
-    flops = pruner.flops_params(pruner.subnet_from_keep(keep))[0]
-    return kept, total, flops / pruner.flops_params({})[0]
-
-
-def load_weights(model, state, path):
-    """Load strictly; a classifier checkpoint fits an algorithm too. A
-    mismatch names the first differing keys."""
-    target = model
-    if hasattr(model, 'architecture') and \
-            not any(k.startswith('architecture.') for k in state):
-        target = model.architecture.model
-    try:
-        load_state_dict(target, state, strict=True)
-    except RuntimeError as e:
-        # an algorithm has taken the checkpoint's structure by now
-        what = state_dict_mismatch(target.state_dict(), state) or \
-            str(e).strip().splitlines()[0][:300]
-        raise UserInputError(f'checkpoint {path} does not fit the model '
-                             f'({what})') from e
 
 
 def write_atomic(obj, path):

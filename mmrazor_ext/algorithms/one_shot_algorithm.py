@@ -90,14 +90,15 @@ class OneShotAlgorithm(BasePruningAlgorithm):
         except (TypeError, ValueError) as e:
             raise UserInputError(f'OneShot {e}') from e
         if self.budget is not None:
-            floor = self.pruner.sample_subnet_uniform(0.999)
-            least = self.pruner.flops_params(floor)[0] / self.full_flops
+            least = 1 - self.pruner.max_flops_reduction()
             if self.budget['flops'] < least:
                 raise UserInputError(
                     f'OneShot budget flops={self.budget["flops"]} cannot be '
                     f'reached: keeping min_channels='
                     f'{self.pruner.min_channels} in every prunable space '
-                    f'keeps at least {least:.1%} of the FLOPs')
+                    '(rounded to the pruner\'s divisor='
+                    f'{self.pruner.divisor}) keeps at least {least:.1%} of '
+                    'the FLOPs')
         if self.mode == 'nonuni':
             try:  # names and values, without scores
                 self.pruner.sample_subnet_nonuni(self.ratios)

@@ -1,51 +1,122 @@
-"""CPU latency of models, timed interleaved so a busy machine slows them
-alike, with the spread of the runs and a verdict on whether a comparison
-of two models can be trusted."""
+"""CPU latency of models, eager and in runtimes (ONNX Runtime, OpenVINO
+when installed), timed interleaved in one process so a busy machine slows
+them alike, with the spread of the runs, the thread count and a verdict
+on whether a comparison of two models can be trusted. The reports,
+``tools/deploy.py`` and the benchmarks all time through here."""
+import contextlib
 import copy
 import os
+import tempfile
 import time
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import torch
 from torch import nn
 
-from ..adapters import predict_forward
+from ..deploy.onnx_export import export_onnx
+from ..deploy.runtimes import check_backends, make_runner, torch_runner
 
 #: A spread below this fraction of the median counts as steady timing.
 STEADY = 0.05
+
+
+@contextlib.contextmanager
+def torch_threads(threads: Optional[int]):
+    """PyTorch's intra-op threads set to ``threads`` (None: unchanged)
+    inside the block, restored after it."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def time_runners(runners: Dict[str, Callable], input_shape: Sequence[int],
+                 batch_sizes=(1, ), min_time: float = 0.5,
+                 min_repeats: int = 5) -> Dict[str, Dict[str, dict]]:
+    """Times of calls ``runner(x)`` on one random batch per batch size, in
+    ms: median and quartiles over the runs. Runners take turns (one call
+    each per round, after one warm-up call each) until every runner has
+    ``min_repeats`` runs and ``min_time`` seconds per runner have passed.
+
+    Returns:
+        ``{'batch_1': {name: {'median': ms, 'q1': ms, 'q3': ms,
+        'runs': n}, ...}, ...}``.
+    """
+    out = {}
+    for bs in batch_sizes:
+        x = torch.randn(bs, *input_shape)
+        times = {k: [] for k in runners}
+        for run in runners.values():  # warm-up
+            run(x)
+        start = time.perf_counter()
+        while (len(times[next(iter(times))]) < min_repeats
+               or time.perf_counter() - start < min_time * len(runners)):
+            for k, run in runners.items():
+                t0 = time.perf_counter()
+                run(x)
+                times[k].append(time.perf_counter() - t0)
+        out[f'batch_{bs}'] = {k: _summary(v) for k, v in times.items()}
+    return out
 
 
 @torch.no_grad()
 def cpu_latency(models: Dict[str, nn.Module], input_shape: Sequence[int],
                 batch_sizes=(1, ), min_time: float = 0.5,
                 min_repeats: int = 5) -> Dict[str, Dict[str, dict]]:
-    """Forward times in ms of each model on CPU, per batch size: median
-    and quartiles over the runs.
+    """Eager forward times in ms of each model on CPU, per batch size
+    (:func:`time_runners`): a classifier's logits (features + head, no
+    softmax or post-processing), a segmentor's ``forward_dummy`` (no
+    auxiliary head)."""
+    runners = {k: torch_runner(copy.deepcopy(m)) for k, m in models.items()}
+    return time_runners(runners, input_shape, batch_sizes, min_time,
+                        min_repeats)
 
-    Models run interleaved (one call each per round); the classifier's
-    logits are timed (features + head, no softmax or post-processing), a
-    segmentor's ``forward_dummy`` (no auxiliary head).
+
+def runtime_latency(models: Dict[str, nn.Module], input_shape: Sequence[int],
+                    batch_sizes=(1, ), backends=('torch', 'onnxruntime'),
+                    threads: Optional[int] = None, min_time: float = 0.5,
+                    min_repeats: int = 5, onnx_dir: Optional[str] = None,
+                    exporter: str = 'auto',
+                    onnx_models: Optional[Sequence[str]] = None) -> dict:
+    """Latency of each model in each backend, all interleaved.
+
+    Each model (of ``onnx_models``; None: all) is exported to ONNX once
+    (into ``onnx_dir``, else a temporary folder) for the ONNX backends;
+    every backend runs on ``threads`` threads (None: PyTorch's current
+    count).
 
     Returns:
-        ``{'batch_1': {name: {'median': ms, 'q1': ms, 'q3': ms,
-        'runs': n}, ...}, ...}``.
+        ``dict(threads=n, backends={backend: {'batch_B': {name:
+        summary}}}, onnx={name: export info})``.
     """
+    backends = check_backends(backends)
+    threads = int(threads or torch.get_num_threads())
     models = {k: copy.deepcopy(m).cpu().eval() for k, m in models.items()}
-    out = {}
-    for bs in batch_sizes:
-        x = torch.randn(bs, *input_shape)
-        times = {k: [] for k in models}
-        for m in models.values():  # warm-up
-            predict_forward(m, x)
-        start = time.perf_counter()
-        while (len(times[next(iter(times))]) < min_repeats
-               or time.perf_counter() - start < min_time * len(models)):
-            for k, m in models.items():
-                t0 = time.perf_counter()
-                predict_forward(m, x)
-                times[k].append(time.perf_counter() - t0)
-        out[f'batch_{bs}'] = {k: _summary(v) for k, v in times.items()}
-    return out
+    with contextlib.ExitStack() as stack:
+        folder = onnx_dir or stack.enter_context(
+            tempfile.TemporaryDirectory(prefix='latency_'))
+        onnx, runners = {}, {}
+        for name, model in models.items():
+            path = os.path.join(folder, f'{name}.onnx')
+            mine = [b for b in backends if b == 'torch' or
+                    onnx_models is None or name in onnx_models]
+            if any(b != 'torch' for b in mine):
+                onnx[name] = export_onnx(model, input_shape, path, exporter)
+                if onnx_dir:
+                    onnx[name]['path'] = path
+            for backend in mine:
+                runners[backend, name] = make_runner(backend, model, path,
+                                                     threads)
+        with torch_threads(threads):
+            stats = time_runners(runners, input_shape, batch_sizes,
+                                 min_time, min_repeats)
+    out = {b: {batch: {name: s[b, name] for name in models
+                       if (b, name) in s}
+               for batch, s in stats.items()} for b in backends}
+    return dict(threads=threads, backends=out, onnx=onnx)
 
 
 def _summary(seconds) -> dict:
@@ -101,3 +172,23 @@ def compare_latency(stats: Dict[str, dict], load: Optional[dict] = None,
                       f'difference ({diff:.2f} ms)')
     row.update(reliable=caveat is None, caveat=caveat)
     return row
+
+
+def latency_rows(stats: Dict[str, Dict[str, dict]], load: Optional[dict],
+                 base: str = 'unpruned', other: str = 'exported') -> dict:
+    """:func:`compare_latency` of ``base`` and ``other`` per batch size of
+    ``stats`` (:func:`time_runners`'s output); each other model timed (a
+    BN-folded ``deploy`` model) adds its median and quartiles, and its
+    comparison with ``other`` (``deploy_speedup``, ``deploy_caveat``)."""
+    rows = {}
+    for batch, s in stats.items():
+        row = compare_latency(s, load, base, other)
+        for name, t in s.items():
+            if name not in (base, other):
+                vs = compare_latency(s, load, base=other, other=name)
+                row[name] = t['median']
+                row['iqr'][name] = [t['q1'], t['q3']]
+                row.update({f'{name}_speedup': vs['speedup'],
+                            f'{name}_caveat': vs['caveat']})
+        rows[batch] = row
+    return rows

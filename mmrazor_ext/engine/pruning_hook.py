@@ -7,8 +7,11 @@ from mmcv.parallel import is_module_wrapper
 from mmcv.runner import HOOKS, Hook
 
 from ..core import rewrap_model
-from ..utils import rank, save_module, write_json
-from .latency import compare_latency, cpu_latency, machine_load
+from ..deploy.weight_files import save_model_file, structure_of
+from ..utils import rank, write_json
+from ..deploy.runtimes import installed_onnx_backends
+from ..utils import UserInputError
+from .latency import latency_rows, machine_load, runtime_latency
 from .report import format_table
 
 RECORD_KEY = 'pruning_record'  # in runner.meta['hook_msgs'], so in ckpts
@@ -29,9 +32,10 @@ class PruningHook(Hook):
       and a DDP wrapper is rebuilt on every rank.
     - Files in ``work_dir`` (rank 0, written atomically): ``subnet``
       (updated at every prune step, beside the checkpoints), ``exported``
-      (``torch.save`` of the physically pruned classifier, with
-      ``tools/test.py``'s and the checkpoints' weights) and ``report``
-      (JSON; its table goes to the log).
+      (the physically pruned classifier as a weights-only model file:
+      its state dict, the config and the algorithm's structure, loaded by
+      ``apis.load_pruned`` and ``tools/test.py``) and ``report`` (JSON;
+      its table goes to the log).
     - The algorithm's record (accuracy per stage, steps) travels in the
       checkpoints' ``meta``, so a resumed run reports every stage.
 
@@ -48,19 +52,36 @@ class PruningHook(Hook):
         latency_batch_sizes (tuple[int]): Batch sizes of the CPU latency
             measurement of the unpruned and the exported model.
         latency_time (float): Seconds spent timing each model per batch
-            size (at least 5 runs each). The report keeps the median, the
-            interquartile range and whether the comparison is reliable
-            (see :func:`compare_latency`).
+            size and backend (at least 5 runs each). The report keeps the
+            median, the interquartile range and whether the comparison is
+            reliable (see :func:`compare_latency`).
+        latency_threads (int): Threads of every backend while timing
+            (None: PyTorch's count, ``OMP_NUM_THREADS``).
+        latency_backends (list[str], optional): Runtimes timed beside
+            eager PyTorch, on the models exported to ONNX (None:
+            onnxruntime, and openvino when installed; ``[]``: eager only).
+        pickled (bool): Write ``exported`` and ``deploy`` as pickled
+            modules (``torch.save(module)``, loaded with
+            ``weights_only=False``) instead of weights-only model files
+            (``mmrazor_ext.deploy.weight_files``, rebuilt by
+            ``mmrazor_ext.apis.load_pruned``).
     """
+
+    #: ``kind`` of the ``exported`` model file.
+    KIND = 'pruned'
 
     def __init__(self, subnet='subnet.json', exported='pruned_model.pth',
                  report='pruning_report.json', latency_batch_sizes=(1, ),
-                 latency_time=0.5, deploy='deploy_model.pth', fold_bn=True):
+                 latency_time=0.5, deploy='deploy_model.pth', fold_bn=True,
+                 latency_threads=1, latency_backends=None, pickled=False):
         self.names = dict(subnet=subnet, exported=exported, report=report)
         if fold_bn and deploy:
             self.names['deploy'] = deploy
         self.latency_batch_sizes = tuple(latency_batch_sizes)
         self.latency_time = latency_time
+        self.latency_threads = latency_threads
+        self.latency_backends = latency_backends
+        self.pickled = pickled
         self._iter_seconds = []
 
     @staticmethod
@@ -139,11 +160,11 @@ class PruningHook(Hook):
             return
         self._save_subnet(runner, algo)
         exported = algo.export_model()
-        save_module(exported, self._path(runner, 'exported'))
+        self.save_model(runner, algo, exported, 'exported', self.KIND)
         deploy = None
         if 'deploy' in self.names:
             deploy, pairs = algo.deploy_model(exported)
-            save_module(deploy, self._path(runner, 'deploy'))
+            self.save_model(runner, algo, deploy, 'deploy', 'deploy')
             self._folded = len(pairs)
         report = self.report(runner, algo, exported, deploy)
         write_json(report, self._path(runner, 'report'))
@@ -155,6 +176,35 @@ class PruningHook(Hook):
                            format_table(report) + f'\nfiles in '
                            f'{runner.work_dir}: {files}{folded}')
 
+    def save_model(self, runner, algo, model, key, kind) -> None:
+        """A weights-only model file (``pickled``: the pickled module)."""
+        save_model_file(self._path(runner, key), model, structure_of(algo),
+                        kind, algo.pruner.input_shape,
+                        config=(runner.meta or {}).get('config'),
+                        bn_folded=kind == 'deploy', pickled=self.pickled)
+
+    def time_models(self, runner, models, input_shape) -> dict:
+        """:func:`runtime_latency` of ``models`` eager and in the runtimes;
+        a model that does not export to ONNX is timed eager only, with a
+        warning naming the op."""
+        backends = self.latency_backends
+        if backends is None:
+            backends = installed_onnx_backends()
+        kwargs = dict(batch_sizes=self.latency_batch_sizes,
+                      threads=self.latency_threads,
+                      min_time=self.latency_time,
+                      # ONNX Runtime folds BN itself: deploy == exported
+                      onnx_models=('unpruned', 'exported'))
+        try:
+            return runtime_latency(models, input_shape,
+                                   backends=['torch', *backends], **kwargs)
+        except UserInputError as e:
+            runner.logger.warning(f'runtime latency not measured: {e}')
+            out = runtime_latency(models, input_shape, backends=['torch'],
+                                  **kwargs)
+            out['onnx'] = dict(error=str(e))
+            return out
+
     def report(self, runner, algo, exported, deploy=None) -> dict:
         flops, params = algo.pruner.count(exported)  # the model it describes
         t0 = time.time()
@@ -163,19 +213,11 @@ class PruningHook(Hook):
             exported=exported)
         if deploy is not None:
             models['deploy'] = deploy
-        stats = cpu_latency(models, algo.pruner.input_shape,
-                            self.latency_batch_sizes, self.latency_time)
+        timing = self.time_models(runner, models, algo.pruner.input_shape)
         load = machine_load()  # over the last minute: the timing's
-        latency = {batch: compare_latency(s, load)
-                   for batch, s in stats.items()}
-        if deploy is not None:  # the same interleaved runs
-            for batch, s in stats.items():
-                folded = compare_latency(s, load, base='exported',
-                                         other='deploy')
-                latency[batch]['deploy'] = s['deploy']['median']
-                latency[batch]['iqr']['deploy'] = folded['iqr']['deploy']
-                latency[batch].update(deploy_speedup=folded['speedup'],
-                                      deploy_caveat=folded['caveat'])
+        latency = latency_rows(timing['backends'].pop('torch'), load)
+        runtime = {b: latency_rows(t, load)
+                   for b, t in timing['backends'].items()}
         latest = osp.join(runner.work_dir, 'latest.pth')
         checkpoint = osp.basename(osp.realpath(latest)) \
             if osp.exists(latest) else None
@@ -191,7 +233,9 @@ class PruningHook(Hook):
                        ratio=flops / algo.full_flops),
             params=dict(unpruned=algo.full_params, pruned=params,
                         ratio=params / algo.full_params),
-            latency_ms=latency, latency_load=load,
+            latency_ms=latency, runtime_latency_ms=runtime,
+            latency_threads=timing['threads'], latency_load=load,
+            onnx=timing.get('onnx'),
             finetune_seconds_per_iter=(
                 statistics.median(self._iter_seconds)
                 if self._iter_seconds else None),

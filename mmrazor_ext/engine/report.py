@@ -8,6 +8,17 @@ DEFAULT_STAGES = (('before_pruning', 'before pruning'),
                   ('after_finetune', 'after fine-tuning'))
 
 
+#: Row labels of the runtimes timed beside eager PyTorch.
+RUNTIME_LABELS = {'onnxruntime': 'ORT', 'openvino': 'OpenVINO'}
+
+
+def _load(load: dict) -> str:
+    if load.get('load_average') is None:
+        return ''
+    return (f'(load {load["load_average"]:.1f} on {load["cpus"]} CPUs '
+            'while timing)')
+
+
 def _acc(rec, key):
     return f'{rec[key]:.2f}' if rec and key in rec else '-'
 
@@ -26,10 +37,11 @@ def _caveat(why):
 def format_table(report: dict) -> str:
     """The report as a plain-text table: accuracy per stage (the first two
     metrics of its records: top-1 / top-5, or mIoU / aAcc), FLOPs,
-    parameters, CPU latency (median [first-third quartile], and why a
+    parameters, CPU latency eager and in each runtime (ORT: ONNX
+    Runtime) per batch size (median [first-third quartile], and why a
     comparison is unreliable when it is) of the unpruned and exported
-    models, and of the exported model against its BN-folded deploy
-    model."""
+    models, eager also of the exported model against its BN-folded
+    deploy model, and the threads they ran on."""
     acc = report['accuracy']
     stages = [(k, label) for k, label in
               report.get('stages', DEFAULT_STAGES) if k in acc]
@@ -46,17 +58,28 @@ def format_table(report: dict) -> str:
               f'-> {fl["pruned"] / 1e6:.2f} ({fl["ratio"]:.1%})'),
              ('params (K)', f'{pa["unpruned"] / 1e3:.1f}',
               f'-> {pa["pruned"] / 1e3:.1f} ({pa["ratio"]:.1%})')]
-    for batch, ms in report.get('latency_ms', {}).items():
-        rows.append((f'CPU latency {batch} (ms)',
-                     _ms(ms, 'unpruned'),
-                     f'-> {_ms(ms, "exported")} (x{ms["speedup"]:.2f})' +
-                     _caveat(ms.get('caveat'))))
-    for batch, ms in report.get('latency_ms', {}).items():
-        if 'deploy_speedup' in ms:  # exported vs BN folded, same runs
-            rows.append((f'  BN folded {batch} (ms)', _ms(ms, 'exported'),
-                         f'-> {_ms(ms, "deploy")} '
-                         f'(x{ms["deploy_speedup"]:.2f})' +
-                         _caveat(ms.get('deploy_caveat'))))
+    threads = report.get('latency_threads')
+    runtimes = [('eager', report.get('latency_ms', {}))] + [
+        (RUNTIME_LABELS.get(b, b), rows_b) for b, rows_b in
+        (report.get('runtime_latency_ms') or {}).items()]
+    for label, table in runtimes:
+        for batch, ms in table.items():
+            rows.append((f'{label} latency {batch} (ms)',
+                         _ms(ms, 'unpruned'),
+                         f'-> {_ms(ms, "exported")} '
+                         f'(x{ms["speedup"]:.2f})' +
+                         _caveat(ms.get('caveat'))))
+        for batch, ms in table.items():
+            if label == 'eager' and 'deploy_speedup' in ms:
+                # exported vs BN folded, same runs (ORT folds BN itself)
+                rows.append((f'  BN folded {batch} (ms)',
+                             _ms(ms, 'exported'),
+                             f'-> {_ms(ms, "deploy")} '
+                             f'(x{ms["deploy_speedup"]:.2f})' +
+                             _caveat(ms.get('deploy_caveat'))))
+    if threads is not None and len(rows) > len(stages) + 3:
+        load = report.get('latency_load') or {}
+        rows.append(('latency threads', str(threads), _load(load)))
     sec = report.get('finetune_seconds_per_iter')
     if sec is not None:
         rows.append(('fine-tuning s/iter', f'{sec:.3f}',

@@ -39,6 +39,8 @@ class FusionHook(PruningHook):
         **kwargs: :class:`PruningHook`'s arguments.
     """
 
+    KIND = 'fused'
+
     def __init__(self, report='fusion_report.json',
                  exported='fused_model.pth', scores='block_scores.json',
                  **kwargs):

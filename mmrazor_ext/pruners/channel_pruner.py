@@ -31,6 +31,7 @@ from .param_masks import ParamMasks, param_masks
 from .sampling import subnets
 from .sampling.sampler import SubnetSampler
 from .sampling.space_table import SpaceTable
+from .sampling.width_rounding import DEFAULT_DIVISOR
 
 Subnet = Dict[str, List[int]]
 
@@ -46,7 +47,11 @@ class ChannelPruner(BaseModule):
         input_shape: ``(C, H, W)`` of the dummy input used for tracing;
             FLOPs are counted at this size.
         min_channels: fewest channels (units) any space keeps, >= 1.
-        divisor: kept counts are rounded to a multiple of it (e.g. 8).
+        divisor: kept counts are rounded to a multiple of it, or the
+            whole space; a space not wider than it is kept whole unless a
+            FLOPs target needs it (see ``sampling/width_rounding.py``).
+            The default, 16, is the width ONNX Runtime runs fastest
+            (docs/deploy.md); 1 rounds to the nearest channel.
         except_start_keys: spaces with a producer whose name starts with one
             of these are never pruned.
         seed: seed of ``generator`` (AutoSlim's ``sample_subnet`` draws
@@ -110,7 +115,7 @@ class ChannelPruner(BaseModule):
         return super().__new__(cls)
 
     def __init__(self, input_shape=(3, 224, 224), min_channels: int = 1,
-                 divisor: int = 1,
+                 divisor: int = DEFAULT_DIVISOR,
                  except_start_keys: Optional[Sequence[str]] = None,
                  seed: Optional[int] = None, init_cfg=None,
                  score_members: str = 'producers',
@@ -307,10 +312,16 @@ class ChannelPruner(BaseModule):
     def sample_subnet_flops(self, target: float, scores=None,
                             mode: str = 'diff', tolerance: float = 0.02,
                             steps: int = 40) -> Subnet:
-        """Subnet removing about ``target`` of the FLOPs (see
+        """Subnet removing at least ``target`` of the FLOPs, within
+        ``tolerance * target`` of it (see
         :meth:`SubnetSampler.sample_subnet_flops`)."""
         return self.sampler.sample_subnet_flops(target, scores, mode,
                                                 tolerance, steps)
+
+    def max_flops_reduction(self) -> float:
+        """The largest fraction of the FLOPs a subnet can remove (see
+        :meth:`SubnetSampler.max_flops_reduction`)."""
+        return self.sampler.max_flops_reduction()
 
     def _keep(self, subnet) -> Tensor:
         return self.keep if subnet is None else self.table.keep_from(
@@ -359,7 +370,7 @@ class ChannelPruner(BaseModule):
         return self.table.load(path, self.checker.drop_kept_whole)
 
     # ------------------------------------------------------------ results
-    def flops_params(self, subnet=None):
+    def flops_params(self, subnet=None, without: Sequence[str] = ()):
         """``(flops, params)`` per sample of the model under ``subnet``:
         the multiply-accumulates of every conv / matmul / attention op the
         forward runs and the parameters it reads (see ``flops.py``).
@@ -369,6 +380,9 @@ class ChannelPruner(BaseModule):
                 :meth:`export`): the subnet set by :meth:`set_subnet`;
                 ``{}``: the unpruned model (every space kept whole, as
                 ``set_subnet({})``).
+            without: Modules left out with all they contain: identity
+                shortcut blocks replaced by ``nn.Identity`` (Fusion's
+                ``remove_blocks``), counted as that model would be.
 
         Examples:
             >>> full_flops, full_params = pruner.flops_params({})
@@ -380,7 +394,7 @@ class ChannelPruner(BaseModule):
         slices = parameter_slices(self.layers, keep) if not bool(
             keep.all()) else {}
         return count_flops_params(self.counted_ops, self.used_params,
-                                  slices, keep, self.trace_batch)
+                                  slices, keep, self.trace_batch, without)
 
     def trace_graph(self, model: nn.Module) -> ModelGraph:
         """The graph of one forward pass of any ``model`` (e.g. an

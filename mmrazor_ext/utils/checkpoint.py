@@ -1,10 +1,26 @@
 """A checkpoint file that exists and that torch can read."""
 import os.path as osp
+import pickle
+import warnings
 
 import torch
 
 from .errors import UserInputError
 from .url_checkpoint import is_url, load_url_checkpoint
+
+
+def load_weights_only(path, what):
+    """``torch.load(path, weights_only=True)``; None when the file pickles
+    objects other than tensors and plain data (the unpickler refuses
+    them), a one-line :class:`UserInputError` when it is not a torch file
+    at all."""
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError:
+        return None
+    except Exception as e:
+        raise UserInputError(f'{what} checkpoint {path} is corrupt or not a '
+                             f'torch checkpoint ({type(e).__name__})') from e
 
 
 def check_checkpoint(path, what):
@@ -14,11 +30,17 @@ def check_checkpoint(path, what):
         return load_url_checkpoint(path, what)
     if not osp.isfile(path):
         raise UserInputError(f'{what} checkpoint {path} not found')
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e:
-        raise UserInputError(f'{what} checkpoint {path} is corrupt or not a '
-                             f'torch checkpoint ({type(e).__name__})') from e
+    ckpt = load_weights_only(path, what)
+    if ckpt is None:  # pickles more than tensors and plain data
+        try:
+            ckpt = torch.load(path, map_location='cpu', weights_only=False)
+        except Exception as e:
+            raise UserInputError(f'{what} checkpoint {path} is corrupt or '
+                                 f'not a torch checkpoint '
+                                 f'({type(e).__name__})') from e
+        warnings.warn(f'{what} checkpoint {path} does not load with '
+                      'weights_only=True (it pickles objects); loaded '
+                      'trusting its source')
     if not isinstance(ckpt, dict):
         raise UserInputError(f'{what} checkpoint {path} holds a '
                              f'{type(ckpt).__name__}, not a state dict')

@@ -142,7 +142,8 @@ def test_registries():
 def test_prune_export_and_train(name):
     from mmrazor.models.builder import build_pruner
     model = build(name)
-    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 32, 32)))
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 32, 32),
+                                divisor=1))
     pruner.prepare_from_supernet(model)
     aux_convs = [n for n in pruner.feature_layer_names()
                  if n.startswith('auxiliary_head')]
@@ -184,7 +185,8 @@ def test_feature_metrics_on_segmentation_batches(metric):
 
     from mmrazor_ext.metrics import collect_statistics
     model = build('fcn')
-    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 32, 32)))
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 32, 32),
+                                divisor=1))
     pruner.prepare_from_supernet(model)
     batch = dict(img=DC(torch.randn(2, 3, 32, 32), stack=True),
                  img_metas=DC([{}], cpu_only=True),

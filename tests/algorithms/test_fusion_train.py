@@ -8,6 +8,7 @@ import torch
 from one_shot_setup import one_shot_cfg
 
 from mmrazor_ext.adapters import trace_forward
+from mmrazor_ext.apis import load_pruned
 from mmrazor_ext.fusion import trace_graph
 from mmrazor_ext.pruners.flops import count_graph
 
@@ -67,8 +68,8 @@ def test_blocks_removed_merged_and_folded(tmp_path, pretrained, train_main):
     assert report['depth']['exported'] == report['depth']['unpruned'] - 6
     assert 0.5 < report['flops']['ratio'] < 0.8
     assert set(report['accuracy']['after_finetune']) == {'top-1', 'top-5'}
-    fused = torch.load(work / 'fused_model.pth', weights_only=False)
-    deploy = torch.load(work / 'deploy_model.pth', weights_only=False)
+    fused = load_pruned(cfg, str(work / 'fused_model.pth'))
+    deploy = load_pruned(cfg, str(work / 'deploy_model.pth'))
     x = torch.randn(2, 3, 16, 16)
     with torch.no_grad():
         ref, out = trace_forward(fused.eval(), x), trace_forward(
@@ -78,6 +79,8 @@ def test_blocks_removed_merged_and_folded(tmp_path, pretrained, train_main):
     assert report['bn_folded'] == 21 - 6
     row = report['latency_ms']['batch_1']
     assert {'unpruned', 'exported', 'deploy'} <= set(row)
+    ort = report['runtime_latency_ms']['onnxruntime']['batch_1']
+    assert {'unpruned', 'exported', 'speedup'} <= set(ort)
     # resume from the checkpoint: structure rebuilt, loads strictly
     work2 = tmp_path / 'resumed'
     train_main([cfg, '--work-dir', str(work2), '--seed', '0',
@@ -155,8 +158,7 @@ def test_merge_through_the_algorithm(tmp_path, train_main):
     assert report['params']['ratio'] < 1 and report['flops']['ratio'] < 1
     acc = report['accuracy']
     assert acc['merged'] == pytest.approx(acc['after_finetune'], abs=0.3)
-    state = torch.load(work / 'latest.pth', weights_only=False)
+    state = torch.load(work / 'latest.pth', weights_only=True)
     assert int(state['state_dict']['fusion_linear'].sum()) == 3
     # merged chains: the step line counts the model as exported (merged)
-    one_counter(report, torch.load(work / 'fused_model.pth',
-                                   weights_only=False))
+    one_counter(report, load_pruned(cfg, str(work / 'fused_model.pth')))

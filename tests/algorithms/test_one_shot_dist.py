@@ -37,7 +37,7 @@ def test_two_processes(tmp_path, pretrained, free_port, monkeypatch):
     assert set(report['accuracy']['after_finetune']) == {'top-1', 'top-5'}
     # rank 0 prints the build-time progress once
     assert (out.stdout + out.stderr).count('OneShot: step 1/1: scoring') == 1
-    state = torch.load(work / 'epoch_1.pth', weights_only=False)
+    state = torch.load(work / 'epoch_1.pth', weights_only=True)
     keep = state['state_dict']['pruned_keep']
     subnet = json.load(open(work / 'subnet.json'))['subnet']
     assert int(keep.sum()) == sum(len(v) for v in subnet.values())
@@ -53,8 +53,8 @@ def test_two_processes(tmp_path, pretrained, free_port, monkeypatch):
     # both ranks trained the physically pruned model after the switch
     assert bool(ranks[0]['pruned_exported']) and \
         bool(ranks[1]['pruned_exported'])
-    exported = torch.load(work / 'pruned_model.pth', weights_only=False)
-    for key, value in exported.state_dict().items():
+    exported = torch.load(work / 'pruned_model.pth', weights_only=True)
+    for key, value in exported['state_dict'].items():
         for r in ranks:
             assert r['architecture.model.' + key].shape == value.shape
     for name, value in ranks[0].items():  # DDP: identical weights

@@ -38,3 +38,10 @@ def test_files_follow_the_umask_and_latency_has_its_spread(
     assert row['reliable'] == (row['caveat'] is None)
     load = report['latency_load']
     assert load['cpus'] >= 1 and load['load_average'] >= 0
+    # ONNX Runtime beside eager, from the same interleaved runs
+    assert report['latency_threads'] == 1
+    assert report['onnx']['exported']['exporter'] == 'torchscript'
+    ort = report['runtime_latency_ms']['onnxruntime']['batch_1']
+    assert {'unpruned', 'exported', 'speedup'} <= set(ort)
+    assert ort['runs'] >= 5 and ort['reliable'] == (ort['caveat'] is None)
+    assert 'deploy' not in ort  # ONNX Runtime folds BN itself

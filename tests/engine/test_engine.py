@@ -156,13 +156,19 @@ def test_report_table_shows_spread_and_caveat():
     report = dict(accuracy={}, flops=dict(unpruned=2e6, pruned=1e6,
                                           ratio=0.5),
                   params=dict(unpruned=2e3, pruned=1e3, ratio=0.5),
-                  latency_ms=dict(batch_1=fast, batch_64=slow))
-    rows = format_table(report).splitlines()[-2:]
-    assert rows[0].split() == ['CPU', 'latency', 'batch_1', '(ms)', '3.00',
-                               '[2.97-3.05]', '->', '1.00', '[0.98-1.03]',
-                               '(x3.00)']
+                  latency_ms=dict(batch_1=fast, batch_64=slow),
+                  runtime_latency_ms=dict(onnxruntime=dict(batch_1=fast)),
+                  latency_threads=1, latency_load=IDLE)
+    rows = format_table(report).splitlines()[-4:]
+    assert rows[0].split() == ['eager', 'latency', 'batch_1', '(ms)',
+                               '3.00', '[2.97-3.05]', '->', '1.00',
+                               '[0.98-1.03]', '(x3.00)']
     assert rows[1].endswith('-> 9.00 [8.90-9.20] (x0.33) unreliable: '
                             'machine loaded (load 3.4 on 2 CPUs)')
+    assert rows[2].split()[:4] == ['ORT', 'latency', 'batch_1', '(ms)']
+    assert rows[3].split() == ['latency', 'threads', '1', '(load', '0.5',
+                               'on', '2', 'CPUs', 'while', 'timing)']
+    report = dict(report, runtime_latency_ms={}, latency_threads=None)
     # a report written before the spread was kept still prints
     old = dict(report, latency_ms=dict(batch_1=dict(
         unpruned=3.0, exported=1.0, speedup=3.0)))

@@ -38,6 +38,7 @@ class StoredWidth(nn.Module):
 
 
 def _pruner(model, **kw):
+    kw.setdefault('divisor', 1)  # exact counts on 8-channel layers
     p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE, **kw))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')

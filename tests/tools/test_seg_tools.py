@@ -89,7 +89,30 @@ def test_one_shot_on_a_segmentor(runs):
     metrics = json.load(open(out))['metrics']
     assert metrics['mIoU'] * 100 == pytest.approx(
         acc['after_finetune']['mIoU'], abs=0.02)
-    assert os.path.isfile(runs['pruned'] / 'pruned_model.pth')
+    # the weights-only model file evaluates to the same numbers
+    out = runs['tmp'] / 'model_file.json'
+    run_main('test', [runs['prune_cfg'], runs['pruned'] / 'pruned_model.pth',
+                      '--out', out])
+    assert json.load(open(out))['metrics'] == metrics
+    ort = report['runtime_latency_ms']['onnxruntime']['batch_1']
+    assert ort['unpruned'] > 0 and ort['exported'] > 0
+
+
+@pytest.mark.parametrize('name', ['latest.pth', 'deploy_model.pth'])
+def test_deploy_a_segmentor(runs, name, capsys):
+    out = runs['tmp'] / f'deploy_{name}'
+    run_main('deploy', [runs['prune_cfg'], runs['pruned'] / name, '--out',
+                        out, '--latency-time', '0.02'])
+    info = json.load(open(out / 'deploy.json'))
+    check = info['check']
+    assert check['images'] == 'val' and check['input_shape'][1:] == [
+        3, 32, 32]
+    assert check['backends']['onnxruntime']['equal']
+    assert info['onnx']['output_shapes'][0][1:] == [11, 32, 32]
+    assert info['bn_folded'] > 0 or name == 'deploy_model.pth'
+    assert 0.45 <= info['flops']['kept'] <= 0.55
+    assert info['latency_ms']['backends']['onnxruntime']['batch_1'][
+        'speedup'] > 0
 
 
 def _error(tool, argv):

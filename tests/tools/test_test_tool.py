@@ -15,7 +15,8 @@ ONE_SHOT = (f'{ROOT}/configs/one_shot/'
 
 def write_config(path, extra=''):
     path.write_text(f"""_base_ = [{ONE_SHOT!r}]
-algorithm = dict(pretrained=None, evaluate=False, recalibrate_bn=0{extra})
+algorithm = dict(pretrained=None, evaluate=False, recalibrate_bn=0,
+                 pruner=dict(divisor=1){extra})
 """)
     return str(path)
 

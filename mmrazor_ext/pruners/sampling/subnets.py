@@ -2,13 +2,16 @@
 
 ``ratio`` is always the fraction of a space's channels (units) REMOVED:
 0 keeps everything, 0.3 removes 30%. Kept counts are rounded to a multiple
-of ``divisor`` (when > 1) and never fall below ``min_channels`` (>= 1).
+of ``divisor`` (or the whole space; see ``width_rounding.py`` for spaces
+narrower than the divisor) and never fall below ``min_channels`` (>= 1).
 """
 import math
 from typing import Dict, List, Optional
 
 import torch
 from torch import Tensor
+
+from .width_rounding import next_width, round_width
 
 Subnet = Dict[str, List[int]]
 
@@ -26,14 +29,11 @@ def check_ratio(ratio, what='ratio') -> float:
 
 
 def kept_count(n: int, ratio: float, min_channels: int = 1,
-               divisor: int = 1) -> int:
-    """Channels kept out of ``n`` when removing ``ratio`` of them."""
-    k = n * (1 - ratio)
-    if divisor > 1:
-        k = max(divisor, int(round(k / divisor)) * divisor)
-    else:
-        k = int(round(k))
-    return min(n, max(k, min_channels, 1))
+               divisor: int = 1, split_narrow: bool = False) -> int:
+    """Channels kept out of ``n`` when removing ``ratio`` of them, rounded
+    to the nearest width the divisor allows (:func:`round_width`)."""
+    return round_width(n, n * (1 - ratio), divisor, min_channels,
+                       split_narrow)
 
 
 def top_k(scores: Tensor, k: int) -> List[int]:
@@ -44,10 +44,10 @@ def top_k(scores: Tensor, k: int) -> List[int]:
 
 def sample_nonuni(sizes: Dict[str, int], ratios: Dict[str, float],
                   scores: Dict[str, Tensor], min_channels=1,
-                  divisor=1) -> Subnet:
+                  divisor=1, split_narrow=False) -> Subnet:
     """Keep the best units of each space at its own ratio."""
     return {name: top_k(scores[name], kept_count(
-        n, ratios.get(name, 0.0), min_channels, divisor))
+        n, ratios.get(name, 0.0), min_channels, divisor, split_narrow))
         for name, n in sizes.items()}
 
 
@@ -95,10 +95,25 @@ def normalise_space(s: Tensor, how: str) -> Tensor:
     return (s - lo) / (hi - lo)
 
 
+def normalise_spaces(scores: Dict[str, Tensor], diff_norm='auto',
+                     names=None) -> Dict[str, Tensor]:
+    """The scores of spaces ``names`` (None: all) by
+    :func:`normalise_space`; ``'auto'``: the metric's preference when
+    ``scores`` is a :class:`SpaceScores` that states one, else ``'max'``
+    unless some score of some space is negative, then ``'minmax'``."""
+    names = list(scores) if names is None else list(names)
+    if diff_norm == 'auto':
+        diff_norm = getattr(scores, 'diff_norm', None)
+    if diff_norm in ('auto', None):
+        signed = any(bool((scores[n] < 0).any()) for n in names)
+        diff_norm = 'minmax' if signed else 'max'
+    return {n: normalise_space(scores[n], diff_norm) for n in names}
+
+
 def sample_diff(sizes: Dict[str, int], ratio: float,
                 scores: Dict[str, Tensor], min_channels=1,
                 divisor=1, min_keep_fraction=0.0,
-                diff_norm='auto') -> Subnet:
+                diff_norm='auto', split_narrow=False) -> Subnet:
     """One global ranking of all units, each space's scores normalised so
     spaces are comparable (``diff_norm``, see :func:`normalise_space`;
     ``'auto'``: the metric's preference when ``scores`` is a
@@ -109,14 +124,10 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
     units go, each space keeping at least ``min_channels`` and
     ``ceil(min_keep_fraction * n)``."""
     names = list(sizes)
-    if diff_norm == 'auto':
-        diff_norm = getattr(scores, 'diff_norm', None)
-    if diff_norm in ('auto', None):
-        signed = any(bool((scores[n] < 0).any()) for n in names)
-        diff_norm = 'minmax' if signed else 'max'
+    normalised = normalise_spaces(scores, diff_norm, names)
     norm = []
     for i, name in enumerate(names):
-        s = normalise_space(scores[name], diff_norm)
+        s = normalised[name]
         norm.append(torch.stack([s, torch.full_like(s, i),
                                  torch.arange(len(s)).double()], 1))
     allu = torch.cat(norm)
@@ -137,9 +148,10 @@ def sample_diff(sizes: Dict[str, int], ratio: float,
             removed += 1
     out = {}
     for name in names:
-        k = left[name]
+        n, k = sizes[name], left[name]
         if divisor > 1:
-            k = kept_count(sizes[name], 1 - k / sizes[name], min_channels,
-                           divisor)
+            k = round_width(n, k, divisor, min_channels, split_narrow)
+            while k < floor[name]:
+                k = next_width(n, k, divisor, split_narrow)
         out[name] = top_k(scores[name], k)
     return out

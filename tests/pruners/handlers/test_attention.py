@@ -41,7 +41,7 @@ class TinyViT(nn.Module):
 def test_multihead_attention(batch_first):
     torch.manual_seed(0)
     model = TinyViT(batch_first).eval()
-    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE))
+    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE, divisor=1))
     p.prepare_from_supernet(model)
     sp = {s.name: s for s in p.channel_spaces}['embed']
     assert sp.prunable, sp.reason
@@ -84,7 +84,7 @@ def test_unknown_attention_subclass_is_left_whole():
             x = self.embed(x).flatten(2).transpose(1, 2)
             return self.head((x + self.attn(x)).mean(1))
 
-    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE))
+    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE, divisor=1))
     p.prepare_from_supernet(Net())
     sp = {s.name: s for s in p.channel_spaces}['embed']
     assert not sp.prunable and 'attention module' in sp.reason

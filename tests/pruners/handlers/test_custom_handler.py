@@ -87,7 +87,8 @@ def registered():
 
 
 def _prunable(model):
-    p = build_pruner(dict(type='ChannelPruner', input_shape=(3, 16, 16)))
+    p = build_pruner(dict(type='ChannelPruner', input_shape=(3, 16, 16),
+                          divisor=1))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         p.prepare_from_supernet(model)

@@ -65,7 +65,7 @@ class NormNet(nn.Module):
 def pruned():
     torch.manual_seed(0)
     model = NormNet().eval()
-    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE))
+    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE, divisor=1))
     p.prepare_from_supernet(model)
     sub = p.sample_subnet_uniform(0.5, p.get_metric_local('L1Metric'))
     p.set_subnet(sub)
@@ -131,7 +131,7 @@ def test_unknown_norm_and_buffer_block():
             x = self.b(x) + self.table  # a fixed table: cannot be sliced
             return self.fc(x.mean((2, 3)))
 
-    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE))
+    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE, divisor=1))
     p.prepare_from_supernet(Net())
     spaces = {sp.name: sp for sp in p.channel_spaces}
     assert not spaces['a'].prunable and 'NotLN' in spaces['a'].reason

@@ -34,7 +34,7 @@ class GroupNet(nn.Module):
 def pruned():
     torch.manual_seed(0)
     model = GroupNet().eval()
-    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE))
+    p = build_pruner(dict(type='ChannelPruner', input_shape=SHAPE, divisor=1))
     p.prepare_from_supernet(model)
     sub = p.sample_subnet_uniform(0.5, p.get_metric_local('L1Metric'))
     p.set_subnet(sub)

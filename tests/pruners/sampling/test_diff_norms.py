@@ -65,7 +65,8 @@ def test_the_pruner_passes_the_metrics_preference_on():
     assert CDPMetric.diff_norm == HRankMetric.diff_norm == 'rank'
     assert L1Metric.diff_norm is None
     torch.manual_seed(0)
-    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 4, 4)))
+    pruner = build_pruner(dict(type='ChannelPruner', input_shape=(3, 4, 4),
+                               divisor=1))  # exact counts, 4-8 channels
     pruner.prepare_from_supernet(ThreeConvs())
     l1 = pruner.get_metric_local('L1Metric')
     ranked = pruner.get_metric_local(RankedL1())
@@ -78,7 +79,7 @@ def test_the_pruner_passes_the_metrics_preference_on():
         sample_diff(sizes, 0.5, dict(l1), diff_norm='max')
     # the pruner's own setting, when not 'auto', is what counts
     fixed = build_pruner(dict(type='ChannelPruner', input_shape=(3, 4, 4),
-                              diff_norm='max'))
+                              diff_norm='max', divisor=1))
     fixed.prepare_from_supernet(pruner.model)
     assert fixed.sample_subnet_diff(0.5, ranked) == \
         pruner.sample_subnet_diff(0.5, l1)
