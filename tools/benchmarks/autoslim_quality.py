@@ -179,12 +179,13 @@ def table(results):
              'seconds per stage |', '|---|---|---|---|---|---|']
     for method, rows in groups.items():
         before = [r.get('searched', r.get('recalibrated')) for r in rows]
+        before = fmt(before) if None not in before else '-'
         secs = {k: statistics.mean(r['seconds'][k] for r in rows)
                 for k in rows[0]['seconds']}
         lines.append(
             f'| {method} | {len(rows)} | '
             f'{statistics.mean(r["flops_ratio"] for r in rows):.1%} | '
-            f'{fmt(before)} | {fmt([r["finetuned"] for r in rows])} | ' +
+            f'{before} | {fmt([r["finetuned"] for r in rows])} | ' +
             ', '.join(f'{k} {v:.0f}' for k, v in secs.items()) + ' |')
     return '\n'.join(lines)
 
