@@ -47,7 +47,7 @@ from mmrazor.models.builder import build_pruner  # noqa: E402
 from mmrazor_ext.algorithms.pretrained import load_pretrained  # noqa: E402
 from mmrazor_ext.engine import machine_load, recalibrate_bn  # noqa: E402
 from mmrazor_ext.searchers import GeatpySearcher  # noqa: E402
-from mmrazor_ext.searchers.latency_measure import \
+from mmrazor_ext.searchers.latency_candidates import \
     candidate_model  # noqa: E402
 from mmrazor_ext.utils import write_json  # noqa: E402
 
@@ -209,7 +209,7 @@ def evaluation_cost(cfg, model, pruner, ckpt, work, num=20):
     from mmrazor_ext.engine import preserved_bn_stats
     from mmrazor_ext.fusion.module_paths import set_submodule
     from mmrazor_ext.searchers import CandidateEvaluator
-    from mmrazor_ext.searchers.latency_measure import random_candidates
+    from mmrazor_ext.searchers.latency_candidates import random_candidates
     s = searcher_of(cfg, model, pruner, ckpt, work)
     split = s.prepare_split()
     imgs, labels = split.search_data()
