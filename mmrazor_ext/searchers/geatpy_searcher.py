@@ -20,7 +20,8 @@ from .latency_model import (check_latency_budget, check_latency_settings,
                             default_cache, load_latency_table)
 from .prophets import prophets
 from .search_io import budget_tag, search_json_path, write_search_json
-from .search_result import build_result, reference_top1, save_plots
+from .search_log import generation_entry, log_generation, summary
+from .search_result import build_result, save_plots
 from .search_space import default_keep_ratios
 from .search_state import STATE, fingerprint, load_state, save_state
 from .searcher_checks import SearcherChecks
@@ -246,74 +247,22 @@ class GeatpySearcher(SearcherChecks):
                 evo.survive(chrom, objv, cv)
             seconds = time.time() - t0
             eval_seconds += seconds
-            history.append(self._generation_entry(gen, evo, pool, counts,
-                                                  seconds))
+            history.append(generation_entry(self, gen, evo, pool, counts,
+                                            seconds))
             save_state(state_path, dict(
                 fingerprint=print_, generation=gen, cache=pool.cache,
                 history=history, eval_seconds=eval_seconds,
                 evolution=evo.state()))
-            self._log(history[-1], history)
+            log_generation(self, history[-1], history)
         result = build_result(self, pool, split, history, eval_seconds,
                               time.time() - t_start)
         if rank() == 0:
             write_search_json(result, self.json_path)
             save_plots(self, result)
-            self.say(self._summary(result))
+            self.say(summary(self, result))
         return result
 
     def _flops_only(self):
         """The FLOPs budget of a width search with nothing else (the
         ``diff`` prophet is then taken at those FLOPs, as before)."""
         return self.flops_kept if set(self.budget) == {'flops'} else None
-
-    def _summary(self, result) -> str:
-        best = result['best']
-        if 'latency_ms' in best:
-            ms = best['latency_ms']
-            cost = (f'predicted {ms["predicted"]:.3f} ms, measured '
-                    f'{ms["measured"]:.3f} ms on '
-                    f'{result["latency_model"]["runtime"]}, '
-                    f'{len(best.get("blocks_removed") or [])} blocks '
-                    'removed')
-            same = 'at the same measured latency'
-        else:
-            cost = f'{best["flops_ratio"]:.1%} of the FLOPs'
-            same = 'at the same FLOPs'
-        refs = ', '.join(f'{n} {reference_top1(result, n)}'
-                         for n in result['references'] if n != 'searched')
-        return (f'best: search top-1 {best["search_top1"]:.2f} at {cost} '
-                f'({refs} {same}); written to {self.json_path}')
-
-    def _generation_entry(self, gen, evo, pool, counts, seconds) -> dict:
-        feasible = pool.feasible()
-        pop = [r for r in (pool.cache[self.space.counts(g)]
-                           for g in evo.chrom)
-               if r['search_top1'] is not None]
-        best = feasible[0] if feasible else None
-        entry = dict(
-            generation=gen, population=len(evo.chrom), **counts,
-            best_top1=best['search_top1'] if best else None,
-            best_flops_ratio=best['flops_ratio'] if best else None,
-            mean_top1=(sum(r['search_top1'] for r in pop) / len(pop)
-                       if pop else None),
-            seconds=round(seconds, 2))
-        if pool.latency is not None:
-            entry['best_latency_ratio'] = best['latency_ratio'] \
-                if best else None
-        return entry
-
-    def _log(self, h, history) -> None:
-        per_gen = sum(x['seconds'] for x in history) / len(history)
-        eta = per_gen * (self.generations - h['generation'])
-        cost = (f'latency {h["best_latency_ratio"]:.1%}'
-                if h.get('best_latency_ratio') is not None else
-                f'FLOPs {h["best_flops_ratio"]:.1%}'
-                if h['best_top1'] is not None else '')
-        best = ('none within the budget yet' if h['best_top1'] is None else
-                f'{h["best_top1"]:.2f} ({cost})')
-        mean = '-' if h['mean_top1'] is None else f'{h["mean_top1"]:.2f}'
-        self.say(f'generation {h["generation"]}/{self.generations}: '
-                 f'{h["evaluated"]} evaluated, {h["cache_hits"]} cache hits, '
-                 f'{h["over_budget"]} over budget; best search top-1 {best}, '
-                 f'population mean {mean}; {h["seconds"]:.1f} s, ETA '
-                 f'{eta:.0f} s')

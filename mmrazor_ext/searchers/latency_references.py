@@ -21,7 +21,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from ..engine.latency import machine_load
 from ..fusion import removal_order
 from ..metrics import collect_statistics
-from .latency_measure import candidate_model
+from .latency_candidates import candidate_model
 from .latency_timing import PairTimer
 
 Choice = Tuple[Dict[str, list], List[str]]  # (subnet, blocks removed)

@@ -198,3 +198,18 @@ def test_bad_latency_inputs_are_one_line(checkpoint, lut_cache,
               **settings).prepare_latency()
     assert words in str(e.value) and '\n' not in str(e.value), str(e.value)
     assert not (tmp_path / 'work').exists()
+
+
+def test_eager_runtime_table(checkpoint, tmp_path):
+    """runtime='torch': the layers' eager wall times, cached as such."""
+    path = str(tmp_path / 'eager.json')
+    searcher = joint(checkpoint, tmp_path / 'work', path, latency=dict(
+        LATENCY, runtime='torch', validate=0, cache=path))
+    table = searcher.prepare_latency()
+    assert table.data['runtime'] == 'torch' and 'validation' not in \
+        table.data
+    assert all(v > 0 for v in table.entries.values())
+    full = torch.ones(searcher.pruner.num_units, dtype=torch.bool)
+    assert table.predict(full) == pytest.approx(table.unpruned_ms)
+    (key, ), = [list(json.load(open(path))['tables'])]
+    assert key.startswith('torch/threads1/batch1/')

@@ -47,7 +47,7 @@ from mmrazor.models.builder import build_pruner  # noqa: E402
 from mmrazor_ext.algorithms.pretrained import load_pretrained  # noqa: E402
 from mmrazor_ext.engine import machine_load, recalibrate_bn  # noqa: E402
 from mmrazor_ext.searchers import GeatpySearcher  # noqa: E402
-from mmrazor_ext.searchers.latency_measure import \
+from mmrazor_ext.searchers.latency_candidates import \
     candidate_model  # noqa: E402
 from mmrazor_ext.utils import write_json  # noqa: E402
 
@@ -80,6 +80,9 @@ def parse_args():
                    help='the fine-tune of every subnet')
     p.add_argument('--speed-generations', type=int, default=4)
     p.add_argument('--spearman', type=int, default=12)
+    p.add_argument('--runtime', default='onnxruntime',
+                   choices=['onnxruntime', 'torch'],
+                   help='the latency table\'s runtime (table part)')
     p.add_argument('--png', default=None, help='copy the first quality '
                    "search's front (search_pareto.png) here")
     p.add_argument('--out', default=osp.join(
@@ -129,14 +132,17 @@ def main():
     work = tempfile.mkdtemp(prefix='hybrid_latency_bench_')
     for name in args.models:
         cfg, model, pruner, ckpt = setup(name)
-        if 'table' in args.parts and f'table/{name}' not in results:
+        key = f'table/{name}' + ('' if args.runtime == 'onnxruntime'
+                                 else f'@{args.runtime}')
+        if 'table' in args.parts and key not in results:
             t0 = time.time()
-            s = searcher_of(cfg, model, pruner, ckpt, work)
+            s = searcher_of(cfg, model, pruner, ckpt, work, latency=dict(
+                cfg.searcher.latency, runtime=args.runtime))
             table = s.prepare_latency()
             summary = table.summary()
             summary['validation'].pop('rows')
-            save(f'table/{name}', dict(summary, wall_seconds=round(
-                time.time() - t0, 1)))
+            save(key, dict(summary, wall_seconds=round(time.time() - t0,
+                                                       1)))
         if 'evaluation' in args.parts and name == 'resnet20' and \
                 'evaluation' not in results:
             save('evaluation', evaluation_cost(cfg, model, pruner, ckpt,
@@ -209,7 +215,7 @@ def evaluation_cost(cfg, model, pruner, ckpt, work, num=20):
     from mmrazor_ext.engine import preserved_bn_stats
     from mmrazor_ext.fusion.module_paths import set_submodule
     from mmrazor_ext.searchers import CandidateEvaluator
-    from mmrazor_ext.searchers.latency_measure import random_candidates
+    from mmrazor_ext.searchers.latency_candidates import random_candidates
     s = searcher_of(cfg, model, pruner, ckpt, work)
     split = s.prepare_split()
     imgs, labels = split.search_data()
@@ -248,7 +254,8 @@ def print_tables(results):
     for key, t in results.items():
         if key.startswith('table/'):
             v = t['validation']
-            print(f"{key[6:]}: {t['entries']} entries, unpruned "
+            print(f"{key[6:]} ({t['runtime']}): {t['entries']} entries, "
+                  f"unpruned "
                   f"{t['unpruned_ms']:.3f} ms, built in "
                   f"{t['wall_seconds']} s (load {t['load_average']:.1f}); "
                   f"{v['candidates']} random candidates: median relative "
