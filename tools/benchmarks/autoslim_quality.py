@@ -20,8 +20,8 @@ import glob
 import importlib.util
 import json
 import os.path as osp
-import statistics
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -29,6 +29,12 @@ import time
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs', 'autoslim')
 STAGE_CONFIG = osp.join(CONFIGS, 'autoslim-{}_cifar-resnet20_1xb64_digits.py')
+# oneshot_quality.py: its runs, table format and start-up
+_spec = importlib.util.spec_from_file_location(
+    'oneshot_quality', osp.join(ROOT, 'tools', 'benchmarks',
+                                'oneshot_quality.py'))
+ONESHOT = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ONESHOT)
 
 
 def parse_args():
@@ -153,13 +159,8 @@ def l1_widths_from_scratch(args, seed, flops_ratio):
 
 
 def oneshot(args, seed, metric, flops_ratio):
-    spec = importlib.util.spec_from_file_location(
-        'oneshot_quality', osp.join(ROOT, 'tools', 'benchmarks',
-                                    'oneshot_quality.py'))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
     t0 = time.time()
-    r = bench.run_one(args, metric, round(1 - flops_ratio, 4), 'diff', seed)
+    r = ONESHOT.run_one(args, metric, round(1 - flops_ratio, 4), 'diff', seed)
     return dict(method=f'OneShot {metric} diff', seed=seed,
                 finetuned=r['finetuned'], recalibrated=r['recalibrated'],
                 flops_ratio=r['flops_ratio'],
@@ -167,9 +168,7 @@ def oneshot(args, seed, metric, flops_ratio):
 
 
 def table(results):
-    def fmt(vals):
-        sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-        return f'{statistics.mean(vals):.2f} ± {sd:.2f}'
+    fmt = ONESHOT.mean_std
     groups = {}
     for r in results:
         groups.setdefault(r['method'], []).append(r)
@@ -192,16 +191,9 @@ def table(results):
 
 def main():
     args = parse_args()
-    results = json.load(open(args.out)) if osp.exists(args.out) else []
+    results = ONESHOT.start(args, 'autoslim_quality.py')
     if not args.table:
-        if not osp.isfile(args.pretrained):
-            sys.exit(f'autoslim_quality.py: error: {args.pretrained} not '
-                     'found; run scripts/main_job.sh first')
-        sys.path.insert(0, ROOT)
-        from mmcls.utils import get_root_logger
-
         from mmrazor_ext.utils import write_json
-        get_root_logger(log_level='WARNING')
         for seed in args.seeds:
             done = {r['method'] for r in results if r['seed'] == seed}
             if 'AutoSlim' not in done:
