@@ -14,11 +14,11 @@ import os
 import sys
 
 
-def describe(nproc: int) -> str:
+def describe(nproc: str) -> str:
     """What the launch runs on: GPUs (NCCL) or, without any, the CPU."""
     import torch
     gpus = torch.cuda.device_count()
-    procs = f'{nproc} process' + ('es' if nproc != 1 else '')
+    procs = f'{nproc} process' + ('' if nproc == '1' else 'es')
     if gpus:
         shown = os.environ.get('CUDA_VISIBLE_DEVICES') or \
             ','.join(map(str, range(gpus)))
@@ -36,7 +36,7 @@ def main(argv):
     args = parse_args(argv)
     tool = os.path.basename(args.training_script)
     if os.environ.get('NODE_RANK', '0') == '0':
-        print(f'{tool}: {describe(int(args.nproc_per_node))}', flush=True)
+        print(f'{tool}: {describe(str(args.nproc_per_node))}', flush=True)
     logging.disable(logging.CRITICAL)  # torchrun's own reports
     try:
         run(args)

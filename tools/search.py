@@ -2,7 +2,9 @@
 ``tools/mmcls/search_mmcls.py``, on CPU or GPUs, one or several processes).
 
 For HybridSearch, ``GeatpySearcher``: a geatpy evolution of the keep ratio
-of every channel space of a trained classifier under a FLOPs budget,
+of every channel space of a trained classifier (and of which residual
+blocks to remove) under budgets in FLOPs, parameters or measured latency
+(a per-layer latency table measured first, or read from its cache),
 candidates scored by inference on a held-out split of the training set.
 Its JSON goes beside CHECKPOINT, its state (resume after a kill) and PNGs
 into the work dir, and ``search_results.json`` there names the JSON.
@@ -118,6 +120,7 @@ def prepare_hybrid(args, cfg):
         checkpoint=args.checkpoint, work_dir=cfg.work_dir,
         config=args.config))
     searcher.prepare_split()  # enough training images for the split?
+    searcher.prepare_latency()  # the latency table; can the budget be met?
     return cfg, distributed, searcher
 
 
@@ -154,7 +157,9 @@ def hybrid_main(args, cfg):
             best = result['best']
             write_json([dict(json=searcher.json_path, flops=best['flops'],
                              flops_ratio=best['flops_ratio'],
-                             search_top1=best['search_top1'])],
+                             search_top1=best['search_top1'],
+                             **({'latency_ms': best['latency_ms']}
+                                if 'latency_ms' in best else {}))],
                        osp.join(cfg.work_dir, 'search_results.json'))
     finally:
         detach_log_file(logger, handler)

@@ -1,4 +1,5 @@
 import copy
+import functools
 
 import torch
 from mmcls.core import DistEvalHook, EvalHook
@@ -124,8 +125,9 @@ def train_model(model, datasets, cfg, distributed=False, validate=True,
         eval_cfg = dict(cfg.get('evaluation', {}))
         eval_cfg['by_epoch'] = 'IterBased' not in cfg.runner['type']
         if distributed:
-            hook = DistEvalHook(val_loader, test_fn=multi_process_test,
-                                **eval_cfg)
+            # mmcls's DistEvalHook ends the bar's line with a print
+            hook = DistEvalHook(val_loader, test_fn=functools.partial(
+                multi_process_test, end_line=False), **eval_cfg)
         else:
             hook = EvalHook(val_loader, test_fn=single_device_test,
                             **eval_cfg)

@@ -8,6 +8,7 @@ from mmcv.utils import print_log
 from ..utils import UserInputError
 
 ON_UNREADABLE = ('stop', 'skip')
+_STATED = set()  # folders whose classes were said to be the folder names
 
 
 @DATASETS.register_module()
@@ -22,7 +23,8 @@ class ImageNetFolder(ImageNet):
 
     - 1000 class folders: ImageNet's class names, as mmcls's ``ImageNet``.
       Any other number: the classes are the folder names (sorted), said
-      once in the log; the model's head may score more classes than that.
+      once per folder and process in the log; the model's head may score
+      more classes than that.
     - An image that cannot be read stops the run with one line naming it
       (``on_unreadable='stop'``), or is skipped (``'skip'``): another
       image is served in its place and each skip is logged with the count
@@ -48,10 +50,12 @@ class ImageNetFolder(ImageNet):
         folders, _ = find_folders(self.data_prefix, client)
         if self.CLASSES is ImageNet.CLASSES and \
                 len(folders) != len(ImageNet.CLASSES):
-            print_log(f'ImageNetFolder {self.data_prefix}: {len(folders)} '
-                      f'class folders, not ImageNet\'s '
-                      f'{len(ImageNet.CLASSES)}: the classes are the folder '
-                      'names', logger='mmcls')
+            if self.data_prefix not in _STATED:  # once, not per build
+                _STATED.add(self.data_prefix)
+                print_log(f'ImageNetFolder {self.data_prefix}: '
+                          f'{len(folders)} class folders, not ImageNet\'s '
+                          f'{len(ImageNet.CLASSES)}: the classes are the '
+                          'folder names', logger='mmcls')
             self.CLASSES = None  # CustomDataset takes the folder names
         try:
             return super()._find_samples()

@@ -65,9 +65,12 @@ def torch_runner(model: nn.Module) -> Runner:
     return run
 
 
-def onnxruntime_runner(path: str, threads: int = 1) -> Runner:
+def onnxruntime_session(path: str, threads: int = 1,
+                        profile_prefix: str = None):
     """An ONNX Runtime CPU session on ``threads`` intra-op threads (one
-    inter-op thread, sequential execution, all graph optimisations)."""
+    inter-op thread, sequential execution, all graph optimisations);
+    profiling into ``profile_prefix``*.json when given (the latency
+    table reads each node's kernel time from it)."""
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = int(threads)
@@ -75,8 +78,16 @@ def onnxruntime_runner(path: str, threads: int = 1) -> Runner:
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = \
         ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(path, opts,
-                                   providers=['CPUExecutionProvider'])
+    if profile_prefix:
+        opts.enable_profiling = True
+        opts.profile_file_prefix = profile_prefix
+    return ort.InferenceSession(path, opts,
+                                providers=['CPUExecutionProvider'])
+
+
+def onnxruntime_runner(path: str, threads: int = 1) -> Runner:
+    """A runner of :func:`onnxruntime_session`."""
+    session = onnxruntime_session(path, threads)
     name = session.get_inputs()[0].name
 
     def run(x):

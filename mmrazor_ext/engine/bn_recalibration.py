@@ -47,11 +47,13 @@ def preserved_bn_stats(model: nn.Module):
 
 
 @torch.no_grad()
-def recalibrate_bn(model: nn.Module, loader, num_batches: int) -> None:
+def recalibrate_bn(model: nn.Module, loader, num_batches: int,
+                   sync: bool = True) -> None:
     """Re-estimate BatchNorm running statistics on ``num_batches``
     training batches (a cumulative average): after pruning, the stored
     ones describe the unpruned network's features. Averaged over ranks
-    when distributed (a collective then)."""
+    when distributed and ``sync`` (a collective then; a search's ranks
+    each recalibrate their own candidates: ``sync=False``)."""
     bns = [m for _, m in _bns(model)]
     if not bns or num_batches <= 0:
         return
@@ -71,7 +73,7 @@ def recalibrate_bn(model: nn.Module, loader, num_batches: int) -> None:
         model.train(was_training)
         for bn, momentum in zip(bns, momenta):
             bn.momentum = momentum
-    if is_distributed():
+    if sync and is_distributed():
         for bn in bns:
             for stat in (bn.running_mean, bn.running_var):
                 dist.all_reduce(stat)

@@ -370,7 +370,7 @@ class ChannelPruner(BaseModule):
         return self.table.load(path, self.checker.drop_kept_whole)
 
     # ------------------------------------------------------------ results
-    def flops_params(self, subnet=None):
+    def flops_params(self, subnet=None, without: Sequence[str] = ()):
         """``(flops, params)`` per sample of the model under ``subnet``:
         the multiply-accumulates of every conv / matmul / attention op the
         forward runs and the parameters it reads (see ``flops.py``).
@@ -380,6 +380,9 @@ class ChannelPruner(BaseModule):
                 :meth:`export`): the subnet set by :meth:`set_subnet`;
                 ``{}``: the unpruned model (every space kept whole, as
                 ``set_subnet({})``).
+            without: Modules left out with all they contain: identity
+                shortcut blocks replaced by ``nn.Identity`` (Fusion's
+                ``remove_blocks``), counted as that model would be.
 
         Examples:
             >>> full_flops, full_params = pruner.flops_params({})
@@ -391,7 +394,7 @@ class ChannelPruner(BaseModule):
         slices = parameter_slices(self.layers, keep) if not bool(
             keep.all()) else {}
         return count_flops_params(self.counted_ops, self.used_params,
-                                  slices, keep, self.trace_batch)
+                                  slices, keep, self.trace_batch, without)
 
     def trace_graph(self, model: nn.Module) -> ModelGraph:
         """The graph of one forward pass of any ``model`` (e.g. an

@@ -25,7 +25,7 @@ says export keeps:
 Counts are per input sample at the trace input size.
 """
 from fractions import Fraction
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -100,10 +100,15 @@ def _op_macs(ops, i, used, slices, keep, frac) -> int:
     return n if op.dims else op.macs
 
 
+def _within(name: str, modules: Sequence[str]) -> bool:
+    return any(name == m or name.startswith(m + '.') for m in modules)
+
+
 def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
                        slices: Optional[Dict[str, tuple]] = None,
                        keep: Optional[Tensor] = None,
-                       batch: int = 1) -> Tuple[int, int]:
+                       batch: int = 1,
+                       without: Sequence[str] = ()) -> Tuple[int, int]:
     """``(flops, params)`` per sample.
 
     Args:
@@ -112,15 +117,20 @@ def count_flops_params(ops: List[CountedOp], used: Dict[str, tuple],
         slices: ``parameter_slices`` of the subnet (None: nothing pruned).
         keep: one bool per prunable unit (None: all kept).
         batch: the trace batch size the ops were counted at.
+        without: modules left out of the count with everything inside
+            them (identity-shortcut blocks a search removes).
     """
     slices = slices or {}
     frac: Dict[int, Fraction] = {}
     totals = [0, 0]  # once per forward, per sample * batch
     for i, op in enumerate(ops):
+        if without and _within(op.scope, without):
+            continue
         totals[op.per_sample] += _op_macs(ops, i, used, slices, keep, frac)
     flops = totals[0] + totals[1] // batch
     params = sum(_kept_numel(shape, slices.get(name))
-                 for name, shape in used.items())
+                 for name, shape in used.items()
+                 if not (without and _within(name, without)))
     return flops, params
 
 

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
 from ..utils.tensor_compare import output_tensors, relative_error
+from .handlers import handler_of
 from .handlers.layer_record import LayerRecord, kept
 
 Tags = FrozenSet[str]
@@ -99,10 +100,6 @@ class _Tagger(TorchFunctionMode):
         return out
 
 
-def _chan_dim(rec: LayerRecord, ndim: int) -> int:
-    return ndim - 1 if rec.kind == 'linear' else rec.chan_dim
-
-
 def _restrict(rec: LayerRecord, t, pos, keep: Tensor) -> Optional[Tensor]:
     """A masked layer's input or output (``pos``: its units) on the
     channels export keeps; None where it cannot be compared."""
@@ -110,14 +107,11 @@ def _restrict(rec: LayerRecord, t, pos, keep: Tensor) -> Optional[Tensor]:
         return None
     if pos is None:
         return t
-    dim = _chan_dim(rec, t.dim())
+    dim = handler_of(rec).channel_dim(rec, t.dim())
     if dim >= t.dim() or t.shape[dim] != pos.numel():
         return None
     return t.index_select(dim, kept(pos, keep).nonzero().flatten().to(
         t.device))
-
-
-_COMPARED = ('conv', 'linear', 'norm', 'group_norm')
 
 
 def _first(args):
@@ -142,7 +136,7 @@ def _record_masked(model, layers, keep, run) -> Dict[tuple, Tensor]:
         return pre, post
 
     for name, rec in layers.items():
-        if rec.kind in _COMPARED:
+        if handler_of(rec).compared:
             pre, post = hooks(name, rec)
             m = model.get_submodule(name)
             handles += [m.register_forward_pre_hook(pre),
@@ -177,7 +171,8 @@ def locate(model: nn.Module, small: nn.Module,
         differs (the tags of that input: the ops before it) or whose
         output differs from an equal input (the layer's own spaces).
     """
-    recorded = {n: r for n, r in layers.items() if r.kind != 'param'}
+    recorded = {n: r for n, r in layers.items()
+                if handler_of(r).names_module}
     expected = {} if failed else _record_masked(model, recorded, keep, run)
     tagger = _Tagger()
     stack: List[str] = []

@@ -1,6 +1,6 @@
-"""Candidate evaluation by inference: the candidate's masks set in place,
-BatchNorm statistics re-estimated on a few training batches, top-1 on a
-held-out split of the training set, then the model restored.
+"""Candidate evaluation by inference: the candidate exported (widths
+pruned, blocks removed), BatchNorm statistics re-estimated on a few
+training batches, top-1 on a held-out split of the training set.
 
 The split is carved from ``data.train`` with a fixed seed (never the val
 set): ``num_images`` images go to the search split (read with the val
@@ -10,15 +10,15 @@ pipeline). Both are built once and held in memory, so a candidate costs
 only its forward passes.
 """
 import random
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
+from torch import Tensor, nn
 
 from ..adapters import build_loader, split_batch, trace_forward
-from ..engine import preserved_bn_stats
+from ..engine import recalibrate_bn
+from ..fusion import remove_blocks
 from ..utils import UserInputError
 
 
@@ -87,68 +87,66 @@ class SearchSplit:
 
 
 class CandidateEvaluator:
-    """Top-1 of subnets on the search split, evaluated in place.
+    """Top-1 of candidates on the search split.
 
-    For each candidate: its masks are set on the pruner's model (no copy),
-    BatchNorm statistics are re-estimated on the recalibration batches
-    (cumulative average, this process only), top-1 is measured; afterwards
-    the masks and BN statistics are what they were.
+    For each candidate the pruner exports its widths (a physically pruned
+    copy: it costs what the candidate costs, not the full width), the
+    blocks it removes are replaced by their shortcuts (Fusion's
+    ``remove_blocks``), BatchNorm statistics are re-estimated on the
+    recalibration batches (cumulative average, this process only) and
+    top-1 is measured; the searched model itself is not changed.
 
     Args:
-        pruner: The prepared ``ChannelPruner`` of ``model``.
+        pruner: The prepared ``ChannelPruner`` of the model.
         images (Tensor): Search images ``[N, C, H, W]``.
         labels (Tensor): Their labels ``[N]``.
         recal_batches (list[dict]): Training batches for BN statistics.
         batch_size (int): Images per forward pass on the search split.
+        blocks (list[BlockInfo]): Blocks candidates may remove.
     """
 
     def __init__(self, pruner, images: Tensor, labels: Tensor,
-                 recal_batches: List[dict], batch_size: int = 128):
+                 recal_batches: List[dict], batch_size: int = 128,
+                 blocks=()):
         self.pruner, self.model = pruner, pruner.model
         device = next(self.model.parameters()).device
         self.images, self.labels = images.to(device), labels.to(device)
-        self.recal = [split_batch(b)[0].to(device) for b in recal_batches]
+        self.recal = [dict(img=split_batch(b)[0].to(device))
+                      for b in recal_batches]
         self.batch_size = int(batch_size)
+        self.blocks = list(blocks)
+
+    def candidate(self, subnet: Dict[str, List[int]],
+                  removed: Sequence[str] = ()) -> nn.Module:
+        """The candidate as a model of its own (widths exported, blocks
+        ``removed`` replaced by their shortcuts)."""
+        model = self.pruner.export(subnet)
+        if removed:
+            remove_blocks(model, self.blocks, removed)
+        return model
 
     @torch.no_grad()
-    def _recalibrate(self) -> None:
-        bns = [m for m in self.model.modules()
-               if isinstance(m, _BatchNorm) and m.track_running_stats]
-        if not bns or not self.recal:
-            return
-        momenta = [bn.momentum for bn in bns]
-        for bn in bns:
-            bn.reset_running_stats()
-            bn.momentum = None  # cumulative average over the batches
-        self.model.train()
-        try:
-            for img in self.recal:
-                trace_forward(self.model, img)
-        finally:
-            for bn, momentum in zip(bns, momenta):
-                bn.momentum = momentum
-
-    @torch.no_grad()
-    def top1(self) -> float:
-        """Top-1 (%) of the model as it is on the search split."""
-        self.model.eval()
+    def top1(self, model: Optional[nn.Module] = None) -> float:
+        """Top-1 (%) on the search split of ``model`` (default: the
+        searched model as it is)."""
+        model = self.model if model is None else model
+        was_training = model.training
+        model.eval()
         correct = 0
-        for i in range(0, len(self.images), self.batch_size):
-            logits = trace_forward(self.model,
-                                   self.images[i:i + self.batch_size])
-            correct += int((logits.argmax(1) ==
-                            self.labels[i:i + self.batch_size]).sum())
+        try:
+            for i in range(0, len(self.images), self.batch_size):
+                logits = trace_forward(model,
+                                       self.images[i:i + self.batch_size])
+                correct += int((logits.argmax(1) ==
+                                self.labels[i:i + self.batch_size]).sum())
+        finally:
+            model.train(was_training)
         return 100.0 * correct / len(self.images)
 
-    def __call__(self, subnet: Dict[str, List[int]]) -> float:
-        """Search top-1 (%) of ``subnet``; the model is left as it was."""
-        before = self.pruner.get_subnet()
-        was_training = self.model.training
-        try:
-            with preserved_bn_stats(self.model):
-                self.pruner.set_subnet(subnet)
-                self._recalibrate()
-                return self.top1()
-        finally:
-            self.pruner.set_subnet(before)
-            self.model.train(was_training)
+    def __call__(self, subnet: Dict[str, List[int]],
+                 removed: Sequence[str] = ()) -> float:
+        """Search top-1 (%) of the candidate ``subnet`` with the blocks
+        ``removed``, after BN recalibration."""
+        model = self.candidate(subnet, removed)
+        recalibrate_bn(model, self.recal, len(self.recal), sync=False)
+        return self.top1(model)

@@ -15,7 +15,8 @@ swaps the evolution's own state in and the caller's back afterwards, so
 the evolution is a function of its seed alone.
 
 Genomes are integer vectors: gene ``i`` is an index into the choice list
-of variable ``i`` (``0 .. num_choices - 1``).
+of variable ``i`` (``0 .. num_choices[i] - 1``; one count for every
+variable, or one per variable: a joint genome's widths and blocks).
 """
 import contextlib
 from typing import Callable, Dict, Optional
@@ -50,7 +51,8 @@ class Evolution:
 
     Args:
         dim (int): Variables per genome.
-        num_choices (int): Choices per variable.
+        num_choices (int | sequence[int]): Choices per variable (one
+            count for all, or one per variable).
         size (int): Population size.
         seed (int): Seed of the evolution's numpy generator.
         maxormins (sequence[int]): One entry per objective.
@@ -62,11 +64,13 @@ class Evolution:
 
     def __init__(self, dim: int, num_choices: int, size: int, seed: int,
                  maxormins=(-1, ), identity: Optional[Callable] = None):
-        self.dim, self.num_choices, self.size = dim, num_choices, size
+        self.dim, self.size = dim, size
+        self.num_choices = np.broadcast_to(np.asarray(
+            num_choices, dtype=np.int64), (dim, )).copy()
         self.identity = identity or (lambda genome: tuple(genome.tolist()))
         self.maxormins = np.array(maxormins)
         self.field = ea.crtfld('RI', np.ones(dim),
-                               np.array([[0] * dim, [num_choices - 1] * dim]),
+                               np.array([[0] * dim, self.num_choices - 1]),
                                np.ones((2, dim)))
         self.rng = np.random.RandomState(seed).get_state()
         self.chrom: Optional[np.ndarray] = None
@@ -239,11 +243,12 @@ class NSGA2Evolution(Evolution):
         self.fitnv = fitnv[keep]
 
 
-def build_evolution(name: str, dim: int, num_choices: int, size: int,
+def build_evolution(name: str, dim: int, num_choices, size: int,
                     seed: int, identity: Optional[Callable] = None
                     ) -> Evolution:
     """The evolution of config name ``name`` (a key of
-    :data:`ALGORITHMS`); ``identity`` as :class:`Evolution`'s."""
+    :data:`ALGORITHMS`); ``num_choices`` and ``identity`` as
+    :class:`Evolution`'s."""
     cls = {'SEGA': SEGAEvolution, 'DE': DEEvolution,
            'NSGA2': NSGA2Evolution}[name]
     maxormins = (-1, ) if ALGORITHMS[name][1] == 1 else (-1, 1)

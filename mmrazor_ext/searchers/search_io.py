@@ -23,13 +23,23 @@ VERSION = 1
 REQUIRED = ('checkpoint', 'model', 'settings', 'split', 'best', 'history')
 
 
-def search_json_path(checkpoint: str, algorithm: str, budget: float) -> str:
+def budget_tag(budget: dict) -> str:
+    """The budget in a file name: ``0.5`` for a FLOPs budget alone (the
+    names of old), else ``latency0.5``, ``flops0.7-latency0.5``."""
+    if set(budget) == {'flops'}:
+        return f'{budget["flops"]:g}'
+    return '-'.join(f'{k}{v:g}' for k, v in budget.items())
+
+
+def search_json_path(checkpoint: str, algorithm: str, budget) -> str:
     """``<checkpoint dir>/<checkpoint stem>_hybrid-search_<EA>_<budget>
     .json``: beside the checkpoint searched (the project record asks for
-    it), one file per search setting."""
+    it), one file per search setting (``budget``: a FLOPs fraction or a
+    :func:`budget_tag`)."""
     stem = osp.splitext(osp.basename(checkpoint))[0]
+    tag = budget if isinstance(budget, str) else f'{budget:g}'
     return osp.join(osp.dirname(osp.abspath(checkpoint)),
-                    f'{stem}_hybrid-search_{algorithm}_{budget:g}.json')
+                    f'{stem}_hybrid-search_{algorithm}_{tag}.json')
 
 
 def write_search_json(result: dict, path: str) -> None:

@@ -2,7 +2,8 @@
 # HybridSearch from the project record: geatpy search of per-space keep
 # ratios under a FLOPs budget (candidates scored by inference on a held-out
 # split of the training set), optionally followed by training of the found
-# subnet.
+# subnet; the latency modes search widths and removed blocks together
+# under a measured-latency budget (ONNX Runtime).
 #   bash scripts/hybrid_search/run_hybrid_cifar_resnet18.sh MODE [search.py args]
 # Modes (each is a config in configs/hybrid_search/):
 #   test_search_geatpy_discrete_inference  SEGA search only (default budget 50%)
@@ -10,11 +11,16 @@
 #   test_search_geatpy_nsga2_inference     NSGA-II (top-1 vs FLOPs) search only
 #   search_train_geatpy_discrete           SEGA search, then training
 #   search_train_geatpy_nsga2              NSGA-II search, then training
+#   test_search_geatpy_latency_inference   widths + blocks under 50% of the
+#                                          ONNX Runtime latency, search only
+#   search_train_geatpy_latency            the same, then training
 # Data: the embedded digits with ResNet-20 (CIFAR layout) by default;
 # CIFAR10_ROOT=<folder with cifar-10-batches-py> selects CIFAR-10 with
 # CIFAR ResNet-18; IMAGENET_ROOT=<folder with train/<class>/, val/<class>/>
 # selects ImageNet with ResNet-18 (SEGA modes only; any number of class
 # folders; tools/make_tiny_imagenet.py writes a tiny one).
+# DIGITS_MODEL=resnet56 or mobilenet-v2 selects that model on the digits
+# (latency modes only; default resnet20).
 # CHECKPOINT=<trained classifier> is searched; without it the model is
 # trained first (reused on the next run). On ImageNet that is a stand-in,
 # TRAIN_EPOCHS (1) epochs from random weights, searched at a small scale
@@ -36,13 +42,16 @@ declare -A EA=([test_search_geatpy_discrete_inference]=sega
                [test_search_geatpy_de_inference]=de
                [test_search_geatpy_nsga2_inference]=nsga2
                [search_train_geatpy_discrete]=sega
-               [search_train_geatpy_nsga2]=nsga2)
+               [search_train_geatpy_nsga2]=nsga2
+               [test_search_geatpy_latency_inference]=joint-latency
+               [search_train_geatpy_latency]=joint-latency)
 MODE="${1:-}"
 if [[ -z "${MODE}" || -z "${EA[${MODE}]+x}" ]]; then
   echo "run_hybrid_cifar_resnet18.sh: unknown mode '${MODE}'; known modes:" >&2
   for m in test_search_geatpy_discrete_inference \
       test_search_geatpy_de_inference test_search_geatpy_nsga2_inference \
-      search_train_geatpy_discrete search_train_geatpy_nsga2; do
+      search_train_geatpy_discrete search_train_geatpy_nsga2 \
+      test_search_geatpy_latency_inference search_train_geatpy_latency; do
     echo "  ${m}" >&2
   done
   exit 2
@@ -51,6 +60,15 @@ shift
 
 TRAIN_OPTIONS_PRE=()
 SEARCH_DEFAULTS=()
+DIGITS_MODEL="${DIGITS_MODEL:-resnet20}"
+if [[ "${EA[${MODE}]}" == joint-latency && ( -n "${IMAGENET_ROOT:-}" || -n "${CIFAR10_ROOT:-}" ) ]]; then
+  echo "run_hybrid_cifar_resnet18.sh: the latency modes have configs for the digits only (unset IMAGENET_ROOT and CIFAR10_ROOT)" >&2
+  exit 2
+fi
+if [[ "${DIGITS_MODEL}" != resnet20 && "${EA[${MODE}]}" != joint-latency ]]; then
+  echo "run_hybrid_cifar_resnet18.sh: DIGITS_MODEL=${DIGITS_MODEL} is for the latency modes only" >&2
+  exit 2
+fi
 if [[ -n "${IMAGENET_ROOT:-}" ]]; then
   if [[ ! -d "${IMAGENET_ROOT}/train" || ! -d "${IMAGENET_ROOT}/val" ]]; then
     echo "run_hybrid_cifar_resnet18.sh: IMAGENET_ROOT=${IMAGENET_ROOT} has no train/ and val/ class folders (tools/make_tiny_imagenet.py writes a tiny one)" >&2
@@ -84,8 +102,13 @@ elif [[ -n "${CIFAR10_ROOT:-}" ]]; then
   TRAIN_DIR="${TRAIN_DIR:-work_dirs/${NAME}}"
   DEFAULT_CKPT="${TRAIN_DIR}/epoch_100.pth"
 else
-  NAME=cifar-resnet20_1xb64_digits
-  TRAIN_CFG=configs/resnet/${NAME}.py
+  case "${DIGITS_MODEL}" in
+    resnet20) NAME=cifar-resnet20_1xb64_digits; TRAIN_CFG=configs/resnet/${NAME}.py ;;
+    resnet56) NAME=cifar-resnet56_1xb64_digits; TRAIN_CFG=configs/fusion/${NAME}.py ;;
+    mobilenet-v2) NAME=mobilenet-v2_1xb64_digits; TRAIN_CFG=configs/fusion/${NAME}.py ;;
+    *) echo "run_hybrid_cifar_resnet18.sh: DIGITS_MODEL=${DIGITS_MODEL} is not one of resnet20, resnet56, mobilenet-v2" >&2
+       exit 2 ;;
+  esac
   TRAIN_DIR="${TRAIN_DIR:-work_dirs/${NAME}}"
   DEFAULT_CKPT="${TRAIN_DIR}/epoch_10.pth"
 fi
@@ -120,6 +143,9 @@ JSON=$("${PYTHON}" -c "import json, sys; print(json.load(open(sys.argv[1]))[0]['
     "${WORK_DIR}/search_results.json")
 echo "== search JSON: ${JSON}"
 echo "   plots: ${WORK_DIR}/search_progress.png ${WORK_DIR}/search_pareto.png"
+if [[ "${EA[${MODE}]}" == joint-latency ]]; then
+  echo "   latency table: $(dirname "${CHECKPOINT}")/$(basename "${CHECKPOINT}" .pth)_latency_table.json"
+fi
 
 if [[ "${MODE}" == search_train_* ]]; then
   echo "== training the searched subnet -> ${WORK_DIR}/train"

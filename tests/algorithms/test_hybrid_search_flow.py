@@ -4,7 +4,9 @@ JSON beside the checkpoint, tools/train.py trains that subnet physically
 pruned and reports it; bad inputs are one line before any work."""
 import importlib.util
 import json
+import os
 import os.path as osp
+import shutil
 import subprocess
 
 import pytest
@@ -21,11 +23,14 @@ run = tool_runner.run_main
 
 CONFIG = osp.join(ROOT, 'configs', 'hybrid_search',
                   'hybrid-search-sega_cifar-resnet20_1xb64_digits.py')
+LATENCY_CONFIG = osp.join(
+    ROOT, 'configs', 'hybrid_search',
+    'hybrid-search-joint-latency_cifar-resnet20_1xb64_digits.py')
 
 
-def tiny(folder):
+def tiny(folder, base=CONFIG, name='hybrid.py', **extra):
     cfg = dict(
-        _base_=[CONFIG], data=dict(_delete_=True, **DATA),
+        _base_=[base], data=dict(_delete_=True, **DATA),
         algorithm=dict(pruner=dict(input_shape=(3, 16, 16)),
                        recalibrate_bn=1),
         searcher=dict(population=4, generations=2, num_batches=1,
@@ -37,7 +42,10 @@ def tiny(folder):
                            latency_time=0.05)],
         runner=dict(max_epochs=1), lr_config=dict(warmup=None),
         log_config=dict(interval=1), checkpoint_config=dict(interval=1))
-    path = osp.join(str(folder), 'hybrid.py')
+    for key, value in extra.items():
+        cfg[key] = dict(cfg.get(key, {}), **value) if isinstance(
+            value, dict) and not isinstance(cfg.get(key), list) else value
+    path = osp.join(str(folder), name)
     with open(path, 'w') as f:
         f.write(''.join(f'{k} = {v!r}\n' for k, v in cfg.items()))
     return path
@@ -53,6 +61,53 @@ def flow(tmp_path_factory, pretrained):
                               0, '--cfg-options',
                               f'algorithm.search_json={path}'])
     return dict(root=root, cfg=cfg, log=log, json=path, train_log=train_log)
+
+
+@pytest.fixture(scope='module')
+def latency_flow(tmp_path_factory, pretrained):
+    """The joint latency config, tiny: search (its table measured into a
+    cache beside the checkpoint), then the train stage."""
+    root = tmp_path_factory.mktemp('hybrid_latency')
+    ckpt = root / 'classifier.pth'
+    shutil.copy(pretrained, ckpt)
+    cfg = tiny(root, LATENCY_CONFIG, 'latency.py', searcher=dict(
+        budget=dict(latency=0.4), keep_ratios=[0.5, 1.0],
+        latency=dict(runs=3, validate=3, validate_time=0.02,
+                     tries=1)),
+        custom_hooks=[dict(type='HybridSearchHook', latency_time=0.05)])
+    log = run('search', [cfg, ckpt, '--work-dir', root / 'search'])
+    path = search_json_path(str(ckpt), 'NSGA2', 'latency0.4')
+    train_log = run('train', [cfg, '--work-dir', root / 'train', '--seed',
+                              0, '--cfg-options',
+                              f'algorithm.search_json={path}'])
+    return dict(root=root, log=log, json=path, train_log=train_log,
+                ckpt=str(ckpt))
+
+
+def test_latency_search_trains_a_smaller_shallower_model(latency_flow):
+    data = json.load(open(latency_flow['json']))
+    best = data['best']
+    assert best['blocks_removed']  # 40% of the latency needs depth cuts
+    assert set(best['latency_ms']) == {'predicted', 'measured'}
+    assert osp.isfile(osp.splitext(latency_flow['ckpt'])[0] +
+                      '_latency_table.json')  # the cache, beside
+    work = latency_flow['root'] / 'train'
+    report = json.load(open(work / 'hybrid_search_report.json'))
+    assert report['removed_blocks'] == best['blocks_removed']
+    assert report['depth']['exported'] < report['depth']['unpruned']
+    assert report['blocks']['kept'] == report['blocks']['unpruned'] - len(
+        best['blocks_removed'])
+    assert report['params']['pruned'] == best['params']
+    assert report['flops']['pruned'] == best['flops']
+    check = report['latency_check']
+    assert check['runtime'] == 'onnxruntime' and check['budget'] == 0.4
+    assert check['search_predicted_ms'] == best['latency_ms']['predicted']
+    assert 0 < check['measured_ratio'] < 1
+    assert 'predicted by the search' in latency_flow['train_log']
+    state = torch.load(work / 'latest.pth', weights_only=False)[
+        'state_dict']
+    assert bool(state['pruned_exported'])
+    assert int(state['fusion_removed'].sum()) == len(best['blocks_removed'])
 
 
 def test_search_writes_json_beside_the_checkpoint(flow, pretrained):
@@ -168,3 +223,19 @@ def test_scripts_refuse_bad_arguments_before_any_work(tmp_path):
                           '2'], cwd=ROOT, capture_output=True, text=True,
                          timeout=30)
     assert out.returncode == 2 and 'not found' in out.stderr
+    # the ImageNet scripts say which variable sets the data root
+    (tmp_path / 'search.json').write_text('{}')
+    no_data = dict(os.environ, IMAGENET_ROOT=str(tmp_path / 'no_imagenet'))
+    out = subprocess.run(['bash', train, '0', str(tmp_path / 'search.json'),
+                          '1'], cwd=ROOT, capture_output=True, text=True,
+                         timeout=30, env=no_data)
+    assert out.returncode == 2 and out.stderr == (
+        f'run_hybrid_in1k_resnet18_train.sh: no ImageNet at {tmp_path}/'
+        'no_imagenet (train/ and val/ class folders): set IMAGENET_ROOT to '
+        f'its folder (now {tmp_path}/no_imagenet)\n')
+    out = subprocess.run(['bash', script,
+                          'test_search_geatpy_discrete_inference'],
+                         cwd=ROOT, capture_output=True, text=True,
+                         timeout=30, env=no_data)
+    assert out.returncode == 2 and 'IMAGENET_ROOT=' in out.stderr and \
+        'tools/make_tiny_imagenet.py writes a tiny one' in out.stderr

@@ -14,6 +14,11 @@ from mmcv import Config
 import mmrazor_ext  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    'tool_runner', osp.join(ROOT, 'tests', 'tools', 'tool_runner.py'))
+_runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_runner)
+stub_python, recorded = _runner.stub_python, _runner.recorded
 CONFIG = osp.join(ROOT, 'tests/simple_pruning/CDP',
                   'cdp-score_cifar-resnet18_1xb64_digits.py')
 
@@ -62,21 +67,6 @@ DIGITS20 = 'configs/resnet/cifar-resnet20_1xb64_digits.py'
 TRAINED = 'work_dirs/cifar-resnet20_1xb64_digits/epoch_10.pth'
 
 
-def stub_python(path, calls):
-    """An executable at ``path`` that records each call (working
-    directory and arguments, NUL-separated) as one file in ``calls``."""
-    calls.mkdir()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'#!/bin/sh\nn=$(ls "{calls}" | wc -l)\n'
-                    f'printf "%s\\0" "$PWD" "$@" > "{calls}/$n"\n')
-    path.chmod(0o755)
-
-
-def recorded(calls):
-    return [(calls / str(i)).read_text().split('\0')[:-1]
-            for i in range(len(os.listdir(calls)))]
-
-
 def test_example_script_runs(tmp_path, monkeypatch):
     """The shell example hands its settings to the tool. Its ``PYTHON`` is
     a stub that records the working directory and command line; the tool
@@ -109,10 +99,11 @@ def test_example_script_uses_the_venv_and_a_trained_model(tmp_path):
     """With no ``PYTHON`` it runs the repository's .venv (as the other
     scripts do), and it trains the main job's ResNet-20 first when no
     checkpoint is there, then scores that checkpoint."""
-    root = tmp_path / 'repo'  # the script in a copy of the repository
+    root = tmp_path / 'repo'  # the scripts in a copy of the repository
     copy = root / osp.relpath(SCRIPT, ROOT)
     copy.parent.mkdir(parents=True)
     shutil.copy(SCRIPT, copy)
+    shutil.copy(SCRIPT.replace('resnet20', 'resnet18'), copy.parent)
     calls = tmp_path / 'calls'
     stub_python(root / '.venv/bin/python', calls)
     env = {k: v for k, v in os.environ.items()

@@ -1,11 +1,15 @@
 """A tiny HybridSearch setting: ResNet-20 on ~180 digits at 16x16, briefly
 trained, searched with small populations."""
+import multiprocessing
+import os
 import os.path as osp
+import pickle
 import random
 
 import mmrazor_ext  # noqa: F401  (before mmrazor)
 import numpy as np
 import torch
+import torch.distributed as dist
 from mmcls.models import build_classifier
 from mmrazor.models.builder import build_pruner
 
@@ -40,6 +44,12 @@ SEARCH = dict(ea_algorithm='SEGA', budget=dict(flops=0.5), population=4,
               keep_ratios=[0.25, 0.5, 0.75, 1.0],
               search_split=dict(num_images=64), recalibrate_bn=1,
               batch_size=32, eval_batch_size=64)
+#: a joint search of widths and blocks under a latency budget, its table
+#: measured cheaply (few rounds, 3 validation candidates)
+LATENCY = dict(runtime='onnxruntime', threads=1, batch=1, runs=3,
+               validate=3, validate_time=0.02, tries=1)
+JOINT = dict(ea_algorithm='NSGA2', blocks=True, budget=dict(latency=0.7),
+             keep_ratios=[0.5, 1.0], population=4, generations=2)
 
 
 def train_briefly(path, steps=20):
@@ -91,6 +101,41 @@ def comparable(result):
     keys = ('best', 'pareto', 'references', 'candidates', 'evaluated',
             'cache_hits', 'over_budget', 'split', 'settings')
     out = {k: result[k] for k in keys}
+    if 'latency_model' in result:  # what is measured at the end is not
+        out.pop('references')  # (nor the references chosen by it)
+        out['best'] = {k: v for k, v in out['best'].items()
+                       if k not in ('latency_ms', 'latency_measured_ratio')}
+        out['best_predicted_ms'] = result['best']['latency_ms']['predicted']
     out['history'] = [{k: v for k, v in h.items() if k != 'seconds'}
                       for h in result['history']]
     return out
+
+
+def _rank(rank, port, build, out):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        result = build().search()
+        with open(f'{out}.{rank}', 'wb') as f:
+            pickle.dump(comparable(result), f)
+    finally:
+        dist.destroy_process_group()
+
+
+def two_processes(build, port, folder):
+    """``build().search()`` in 2 gloo processes (forked: no fresh
+    imports); each rank's :func:`comparable` result."""
+    ctx = multiprocessing.get_context('fork')
+    out = osp.join(str(folder), 'result')
+    procs = [ctx.Process(target=_rank, args=(r, port, build, out))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(300)
+    assert [p.exitcode for p in procs] == [0, 0]
+    results = []
+    for r in range(2):
+        with open(f'{out}.{r}', 'rb') as f:
+            results.append(pickle.load(f))
+    return results

@@ -1,11 +1,13 @@
-"""Candidates are evaluated in place on a seeded held-out split of the
-training set; the model is left as it was."""
+"""Candidates are evaluated exported (a physically pruned copy) on a
+seeded held-out split of the training set, as the masked model scores
+them; the searched model is left as it was."""
 import numpy as np
 import pytest
 import torch
 from search_setup import DATA, model_and_pruner
 
-from mmrazor_ext.engine import bn_snapshot
+from mmrazor_ext.engine import bn_snapshot, preserved_bn_stats, \
+    recalibrate_bn
 from mmrazor_ext.searchers import CandidateEvaluator, SearchSplit
 from mmrazor_ext.utils import UserInputError
 
@@ -43,7 +45,7 @@ def test_split_size_checked(num):
         SearchSplit(DATA, num_images=num)
 
 
-def test_evaluation_in_place_leaves_the_model_as_it_was(checkpoint, split):
+def test_evaluation_leaves_the_model_as_it_was(checkpoint, split):
     model, pruner = model_and_pruner(checkpoint)
     imgs, labels = split.search_data()
     ev = CandidateEvaluator(pruner, imgs, labels, split.train_batches(1, 32),
@@ -66,3 +68,9 @@ def test_evaluation_in_place_leaves_the_model_as_it_was(checkpoint, split):
     # the masks matter: a narrower subnet scores differently somewhere
     scores = [ev(pruner.sample_subnet_uniform(r)) for r in (0.0, 0.9)]
     assert scores[0] != scores[1] or scores[0] != first
+    # the exported copy scores as the masked model does
+    with preserved_bn_stats(model):
+        pruner.set_subnet(sub)
+        recalibrate_bn(model, ev.recal, len(ev.recal), sync=False)
+        assert ev.top1() == first
+        pruner.set_subnet({})

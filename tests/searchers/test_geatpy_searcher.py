@@ -1,13 +1,12 @@
 """GeatpySearcher: cache, budget constraint, resume after a kill, two
 gloo processes, outputs and bad settings."""
-import multiprocessing
 import os
 import os.path as osp
 import pickle
 
 import pytest
-import torch.distributed as dist
-from search_setup import comparable, make_searcher, model_and_pruner
+from search_setup import (comparable, make_searcher, model_and_pruner,
+                          two_processes)
 
 from mmrazor_ext.searchers import CandidateEvaluator, read_search_json
 from mmrazor_ext.searchers.geatpy_searcher import STATE
@@ -25,11 +24,11 @@ def spy(monkeypatch):
     calls = dict(seen=[], kill_at=None)
     inner = CandidateEvaluator.__call__
 
-    def call(self, subnet):
+    def call(self, subnet, removed=()):
         if calls['kill_at'] == len(calls['seen']):
             raise Killed
         calls['seen'].append(tuple(len(v) for v in subnet.values()))
-        return inner(self, subnet)
+        return inner(self, subnet, removed)
 
     monkeypatch.setattr(CandidateEvaluator, '__call__', call)
     return calls
@@ -41,7 +40,9 @@ def test_result_cache_and_outputs(searched):
     assert result['evaluated'] == len(cands)  # each genome evaluated once
     assert len({tuple(c['kept']) for c in cands}) == len(cands)
     assert result['best'] == dict(cands[0], **{
-        k: result['best'][k] for k in ('subnet', 'keep_ratios')})
+        k: result['best'][k] for k in ('subnet', 'keep_ratios',
+                                       'blocks_removed')})
+    assert result['best']['blocks_removed'] == []  # widths only
     assert result['best']['search_top1'] == max(c['search_top1']
                                                 for c in cands)
     assert sum(h['evaluated'] + h['cache_hits'] + h['over_budget']
@@ -111,32 +112,11 @@ def test_resume_after_kill_gives_the_same_result(checkpoint, tmp_path,
     assert comparable(result) == searched[2]  # as if never interrupted
 
 
-def _rank(rank, port, checkpoint, work, out):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=2)
-    try:
-        result = make_searcher(checkpoint, work).search()
-        with open(f'{out}.{rank}', 'wb') as f:
-            pickle.dump(comparable(result), f)
-    finally:
-        dist.destroy_process_group()
-
-
 def test_two_gloo_processes_equal_one(checkpoint, tmp_path, searched,
                                       free_port):
-    ctx = multiprocessing.get_context('fork')  # no fresh imports
-    out = str(tmp_path / 'result')
-    procs = [ctx.Process(target=_rank, args=(r, free_port, checkpoint,
-                                             str(tmp_path), out))
-             for r in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(300)
-    assert [p.exitcode for p in procs] == [0, 0]
-    for r in range(2):
-        with open(f'{out}.{r}', 'rb') as f:
-            assert pickle.load(f) == searched[2]
+    for result in two_processes(lambda: make_searcher(checkpoint, tmp_path),
+                                free_port, tmp_path):
+        assert result == searched[2]
 
 
 @pytest.mark.parametrize('settings, words', [

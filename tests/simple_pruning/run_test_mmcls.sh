@@ -12,6 +12,9 @@ cd "${ROOT}"
 if [[ -z "${PYTHON:-}" ]]; then
   PYTHON=python; [[ -x .venv/bin/python ]] && PYTHON=.venv/bin/python
 fi
+# one OpenMP thread, as the other examples: on 2 busy cores a second one
+# spin-waits (ResNet-20 training took 4-10 s per iteration at load 8)
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 CONFIG="${CONFIG:-configs/one_shot/one-shot-l1_cifar-resnet20_1xb64_digits.py}"
 PRETRAINED="${PRETRAINED:-work_dirs/cifar-resnet20_1xb64_digits/epoch_10.pth}"
 METRIC="${METRIC:-L1Metric}"

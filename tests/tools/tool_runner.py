@@ -139,3 +139,18 @@ def run(args, timeout=300, env=None):
         args = [sys.executable] + args
     return subprocess.run(args, cwd=ROOT, env=full_env, timeout=timeout,
                           capture_output=True, text=True)
+
+
+def stub_python(path, calls):
+    """An executable at ``path`` that records each call (working
+    directory and arguments, NUL-separated) as one file in ``calls``."""
+    calls.mkdir()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nn=$(ls "{calls}" | wc -l)\n'
+                    f'printf "%s\\0" "$PWD" "$@" > "{calls}/$n"\n')
+    path.chmod(0o755)
+
+
+def recorded(calls):
+    return [(calls / str(i)).read_text().split('\0')[:-1]
+            for i in range(len(os.listdir(calls)))]

@@ -109,9 +109,16 @@ def search(cfg, model, pruner, ckpt, budget, seed, population, generations,
 def finetune_val(cfg, pruner, subnet, epochs, seed):
     """Val top-1 of the physically pruned ``subnet`` after BN
     recalibration, then after ``epochs`` of fine-tuning."""
+    return finetune_model(cfg, pruner.export(subnet), epochs, seed)
+
+
+def finetune_model(cfg, model, epochs, seed):
+    """Val top-1 of ``model`` (a physically pruned copy) after BN
+    recalibration on 10 training batches, then after ``epochs`` of
+    fine-tuning (Adam 2e-3, weight decay 1e-4, cosine): the same loop for
+    every row of this benchmark and of hybrid_latency_quality.py."""
     torch.manual_seed(seed)
     np.random.seed(seed)
-    model = pruner.export(subnet)
     val = build_loader(cfg.data, 'val')
     recalibrate_bn(model, build_loader(cfg.data, 'train', seed), 10)
     out = dict(bn=evaluate(model, val)['top-1'])
@@ -286,6 +293,17 @@ def _ms(values):
     return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
 
 
+def print_rows(lines, title):
+    """``lines`` (a header, then rows of cells) as an aligned table."""
+    widths = [max(len(str(x[i])) for x in lines)
+              for i in range(len(lines[0]))]
+    print(f'\n{title}')
+    for i, line in enumerate(lines):
+        print('  '.join(str(c).ljust(w) for c, w in zip(line, widths)))
+        if i == 0:
+            print('-' * (sum(widths) + 2 * (len(widths) - 1)))
+
+
 def print_tables(results):
     if 'speed' in results:
         s = results['speed']
@@ -319,12 +337,7 @@ def print_tables(results):
                     _ms([r[what]['bn'] for r in rs]),
                     _ms([r[what]['finetuned'] for r in rs
                          if 'finetuned' in r[what]])))
-        widths = [max(len(str(x[i])) for x in lines) for i in range(8)]
-        print('\nquality: mean ± std over seeds')
-        for i, line in enumerate(lines):
-            print('  '.join(str(c).ljust(w) for c, w in zip(line, widths)))
-            if i == 0:
-                print('-' * (sum(widths) + 14))
+        print_rows(lines, 'quality: mean ± std over seeds')
     for key, s in results.items():
         if key.startswith('spearman/'):
             print(f"\n{key[9:]}: Spearman(search top-1, val top-1 after 1 "

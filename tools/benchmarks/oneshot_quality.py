@@ -148,9 +148,7 @@ def table(results):
         rows = groups[key]
 
         def fmt(name):
-            vals = [r[name] for r in rows]
-            sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-            return f'{statistics.mean(vals):.2f} ± {sd:.2f}'
+            return mean_std([r[name] for r in rows])
         kept = statistics.mean(r['flops_ratio'] for r in rows)
         params = ('{:.1%}'.format(statistics.mean(
             r['params_ratio'] for r in rows)) if all(
@@ -163,18 +161,33 @@ def table(results):
     return '\n'.join(lines)
 
 
-def main():
-    args = parse_args()
-    results = json.load(open(args.out)) if osp.exists(args.out) else []
-    if not args.table:
+def mean_std(vals) -> str:
+    """``'mean ± std'`` of ``vals`` (std 0 for one value)."""
+    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    return f'{statistics.mean(vals):.2f} ± {sd:.2f}'
+
+
+def start(args, tool: str, results_file: bool = True) -> list:
+    """The results so far in ``args.out`` (when ``results_file``); unless
+    only the table is asked for, check that the trained model is there,
+    put this checkout first on the path and quiet mmcls's logger."""
+    results = (json.load(open(args.out)) if results_file and
+               osp.exists(args.out) else [])
+    if not getattr(args, 'table', False):
         if not osp.isfile(args.pretrained):
-            sys.exit(f'oneshot_quality.py: error: {args.pretrained} not '
-                     'found; run scripts/main_job.sh first')
+            sys.exit(f'{tool}: error: {args.pretrained} not found; run '
+                     'scripts/main_job.sh first')
         sys.path.insert(0, ROOT)
         from mmcls.utils import get_root_logger
-
-        from mmrazor_ext.utils import write_json
         get_root_logger(log_level='WARNING')
+    return results
+
+
+def main():
+    args = parse_args()
+    results = start(args, 'oneshot_quality.py')
+    if not args.table:
+        from mmrazor_ext.utils import write_json
         done = {(r['metric'], r['target'], r['mode'], r['seed'])
                 for r in results}
         # seed outermost: an early stop still has whole seeds

@@ -16,14 +16,19 @@ ResNet-20 and config (CDP, global ranking, FLOPs target).
 import argparse
 import contextlib
 import copy
+import importlib.util
 import io
 import os.path as osp
-import statistics
-import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/one_shot/'
                   'one-shot-cdp_cifar-resnet20_1xb64_digits.py')
+# oneshot_quality.py: table format and start-up
+_spec = importlib.util.spec_from_file_location(
+    'oneshot_quality', osp.join(ROOT, 'tools', 'benchmarks',
+                                'oneshot_quality.py'))
+ONESHOT = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ONESHOT)
 
 
 def parse_args():
@@ -74,19 +79,12 @@ def iou(a, b):
     return len(kept_a & kept_b) / len(kept_a | kept_b)
 
 
-def fmt(vals):
-    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-    return f'{statistics.mean(vals):.2f} ± {sd:.2f}'
+fmt = ONESHOT.mean_std
 
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.pretrained):
-        sys.exit(f'scoring_budget.py: error: {args.pretrained} not found; '
-                 'run scripts/main_job.sh first')
-    sys.path.insert(0, ROOT)
-    from mmcls.utils import get_root_logger
-    get_root_logger(log_level='WARNING')
+    ONESHOT.start(args, 'scoring_budget.py', results_file=False)
     algo, cfg = build(args, 0)
     algo.init_weights()
     state = copy.deepcopy(algo.architecture.model.state_dict())

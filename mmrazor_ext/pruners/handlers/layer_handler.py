@@ -88,11 +88,18 @@ class LayerHandler:
             layer has nothing to prune).
         feature_norm: a norm right after a space's first producer whose
             output is the space's feature layer (BatchNorm).
+        compared: the export check compares the layer's masked input and
+            output (on the kept channels) with the exported layer's, to
+            find where an export first differs.
+        names_module: ``rec.name`` is a module of the model (a parameter
+            for ``'param'`` records).
     """
     kind = ''
     masks_input = False
     produces = False
     feature_norm = False
+    compared = False
+    names_module = True
     #: the forward hooks of :meth:`attach_masks`, removed by ``detach``
     mask_hooks: Tuple = (mask_input, mask_output)
 
@@ -155,6 +162,11 @@ class LayerHandler:
             res.union.block(rec.out_ids, 'single channel')
             return None
         return Traced(dim, rec.out_ids)
+
+    def channel_dim(self, rec: LayerRecord, ndim: int) -> int:
+        """The channel dim of the layer's input / output tensors of
+        ``ndim`` dims."""
+        return rec.chan_dim
 
     # ------------------------------------------------------ spaces
     def space_role(self, rec: LayerRecord) -> Optional[str]:

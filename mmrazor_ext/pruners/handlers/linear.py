@@ -36,6 +36,9 @@ class LinearHandler(WeightLayerHandler):
     def mask_shape(self, rec, n):
         return (n, )
 
+    def channel_dim(self, rec, ndim):
+        return ndim - 1
+
     def set_widths(self, module, out, inp):
         if out is not None:
             module.out_features = out

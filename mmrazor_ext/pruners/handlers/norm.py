@@ -18,6 +18,7 @@ class NormHandler(LayerHandler):
     """BatchNorm / InstanceNorm with their stock forward."""
     kind = 'norm'
     feature_norm = True
+    compared = True
 
     def matches(self, module: nn.Module) -> bool:
         return isinstance(module, (_BatchNorm, _InstanceNorm)) and \

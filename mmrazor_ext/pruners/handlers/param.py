@@ -42,6 +42,7 @@ class ParamHandler(LayerHandler):
     """A parameter following channels: no module, no mask of its own."""
     kind = 'param'
     mask_hooks = ()
+    names_module = False
 
     def owner(self, modules, rec):
         """The module holding the parameter."""

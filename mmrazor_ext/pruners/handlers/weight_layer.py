@@ -16,6 +16,7 @@ class WeightLayerHandler(LayerHandler):
     input channels (per group, see ``group_units``)."""
     masks_input = True
     produces = True
+    compared = True
 
     def set_widths(self, module: nn.Module, out: Optional[int],
                    inp: Optional[int]) -> None:

@@ -23,7 +23,7 @@ cannot reach otherwise.
 
 Rounding to the nearest option can keep more channels than asked; a
 FLOPs target is met from below by :func:`widen_to_budget` instead (see
-``SamplingMixin.sample_subnet_flops``).
+``SubnetSampler.sample_subnet_flops``).
 """
 import math
 from typing import Callable, Dict, List
