@@ -32,7 +32,8 @@ METRICS = {'random': 'RandomMetric', 'L1': 'L1Metric', 'FPGM': 'FPGMMetric',
            'L1-coupled': 'L1Metric', 'CDP-minmax': 'CDPMetric',
            'CDP-standard': 'CDPMetric', 'CDP-rank': 'CDPMetric',
            'CDP-max': 'CDPMetric', 'L1-rank': 'L1Metric',
-           'HRank-rank': 'HRankMetric'}
+           'HRank-rank': 'HRankMetric', 'CDP-d1': 'CDPMetric',
+           'CDP-d8': 'CDPMetric', 'CDP-d32': 'CDPMetric'}
 # ChannelPruner options of a row (the default pruner otherwise). CDP-max:
 # CDP's global ranking by magnitude, the default before issue 23 (scores
 # divided by their largest magnitude; 'auto' picked 'minmax' for signed
@@ -43,7 +44,10 @@ PRUNER_OPTIONS = {
     'CDP-minmax': dict(diff_norm='minmax', min_keep_fraction=0.25),
     'CDP-standard': dict(diff_norm='standard', min_keep_fraction=0.25),
     'CDP-rank': dict(diff_norm='rank'), 'CDP-max': dict(diff_norm='max'),
-    'L1-rank': dict(diff_norm='rank'), 'HRank-rank': dict(diff_norm='rank')}
+    'L1-rank': dict(diff_norm='rank'), 'HRank-rank': dict(diff_norm='rank'),
+    # width rounding (issue 19): the default divisor is 16
+    'CDP-d1': dict(divisor=1), 'CDP-d8': dict(divisor=8),
+    'CDP-d32': dict(divisor=32)}
 
 
 def parse_args():
