@@ -18,7 +18,10 @@ APIs (tested with torch 2.14):
 - ``Module._non_persistent_buffers_set``: buffers left out of checkpoints;
 - ``MultiheadAttention._qkv_same_embed_dim``: q, k, v packed in one
   ``in_proj_weight`` (the pruner slices it per head);
-- ``sys._getframe``: the modules on the stack when an mmcv op is missing.
+- ``sys._getframe``: the modules on the stack when an mmcv op is missing;
+- ``torch.utils._python_dispatch.TorchDispatchMode``: the base of the
+  FLOPs/params counter (``pruners/graph/op_counter.py``) and of the ONNX
+  export's aten-op recorder (``deploy/onnx_export.py``).
 
 Standard library only at import time (torch is imported by the functions
 that need it).
@@ -138,3 +141,15 @@ def caller_frame(depth: int = 1):
         return sys._getframe(depth + 1)
     except AttributeError as err:  # Python implementations without it
         raise _changed('sys._getframe', err) from None
+
+
+def dispatch_mode_class() -> type:
+    """``torch.utils._python_dispatch.TorchDispatchMode``: the base of a
+    mode that sees every aten op a forward runs (what
+    ``torch.utils.flop_counter`` builds on)."""
+    try:
+        from torch.utils._python_dispatch import TorchDispatchMode
+    except ImportError as err:
+        raise _changed('torch.utils._python_dispatch.TorchDispatchMode',
+                       err) from None
+    return TorchDispatchMode

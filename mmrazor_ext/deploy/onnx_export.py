@@ -16,9 +16,9 @@ from typing import List, Optional, Sequence
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from ..adapters import predict_forward
+from ..compat.private_apis import dispatch_mode_class
 from ..utils import UserInputError, atomic_write
 
 EXPORTERS = ('auto', 'torchscript', 'dynamo')
@@ -182,7 +182,7 @@ def module_calling(model: nn.Module, x, op: str) -> Optional[str]:
             seen(func)
             return func(*args, **(kwargs or {}))
 
-    class Aten(TorchDispatchMode):
+    class Aten(dispatch_mode_class()):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             seen(getattr(func, 'overloadpacket', func))
             return func(*args, **(kwargs or {}))

@@ -98,6 +98,19 @@ def test_caller_frame():
     assert outer().f_code.co_name == 'outer', 'sys._getframe changed'
 
 
+def test_dispatch_mode_sees_aten_ops():
+    seen = []
+
+    class Record(api.dispatch_mode_class()):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append(str(func.overloadpacket))
+            return func(*args, **(kwargs or {}))
+
+    with Record():
+        torch.mm(torch.ones(2, 3), torch.ones(3, 4))
+    assert 'aten.mm' in seen, 'torch.utils._python_dispatch changed'
+
+
 def test_a_changed_api_says_which():
     with pytest.raises(api.PrivateApiChanged,
                        match=r'Node\._input_metadata .*private_apis\.py'):

@@ -18,8 +18,8 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
+from ...compat.private_apis import dispatch_mode_class
 from ...utils.tensor_compare import output_tensors
 
 
@@ -129,7 +129,7 @@ def tensor_key(t: Tensor):
     return (t.grad_fn, t.output_nr) if t.grad_fn is not None else id(t)
 
 
-class OpCounter(TorchDispatchMode):
+class OpCounter(dispatch_mode_class()):
     """Records the matrix ops and the parameters of one forward pass.
 
     Args:
