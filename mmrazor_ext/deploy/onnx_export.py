@@ -10,6 +10,7 @@ which also exports ops the first cannot (FFTs, ``logcumsumexp``).
 import contextlib
 import os
 import re
+import sys
 import warnings
 from typing import List, Optional, Sequence
 
@@ -96,7 +97,7 @@ def export_onnx(model: nn.Module, input_shape: Sequence[int], path: str,
 
 def _torchscript(model, x, path, names):
     axes = {n: {0: 'batch'} for n in [INPUT, *names]}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _output_dropped():
         warnings.filterwarnings('ignore', category=DeprecationWarning)
         warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
         torch.onnx.export(model, (x, ), path, dynamo=False,
@@ -115,6 +116,26 @@ def _dynamo(model, x, path, names):
 
 
 _EXPORT = dict(torchscript=_torchscript, dynamo=_dynamo)
+
+
+@contextlib.contextmanager
+def _output_dropped():
+    """File descriptors 1 and 2 to /dev/null: on a graph it cannot
+    convert, the TorchScript exporter writes the whole graph to stdout
+    from C++ (hundreds of lines, before its exception, which says what
+    failed; the dynamo exporter is tried next)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, 'w') as null:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 @contextlib.contextmanager

@@ -104,6 +104,19 @@ def test_an_op_without_onnx_conversion_is_one_line_naming_op_and_module(
     assert 'op aten::cummax in module head (CumMax)' in line, line
 
 
+def test_a_graph_torchscript_cannot_convert_goes_to_dynamo_quietly(
+        tmp_path, capfd):
+    """Adaptive pooling to a size that does not divide its input: the
+    TorchScript exporter fails after writing the whole graph to stdout
+    from C++; none of it reaches the console."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(5),
+                          nn.Flatten()).eval()
+    info = export_onnx(model, (3, 8, 8), str(tmp_path / 'model.onnx'))
+    assert info['exporter'] == 'dynamo'
+    out, err = capfd.readouterr()
+    assert 'graph' not in out + err, (out + err)[:300]
+
+
 def test_a_backend_not_installed_names_its_pip_package(monkeypatch):
     monkeypatch.setitem(runtimes.BACKENDS, 'openvino', 'openvino-absent')
     with pytest.raises(UserInputError, match=r'^backend openvino is not '
