@@ -1,6 +1,8 @@
 """The shared engine: BN snapshot/restore and recalibration, evaluation on
 N batches, the optimizer's move to a smaller model, CPU latency with its
 spread, the report table."""
+import itertools
+
 import pytest
 import torch
 from mmcls.models import build_classifier
@@ -115,6 +117,25 @@ def test_cpu_latency_keeps_the_spread_of_the_runs():
         for s in row.values():
             assert s['runs'] >= 7
             assert 0 < s['q1'] <= s['median'] <= s['q3']
+
+
+def test_turns_time_each_model_call_after_call():
+    """With ``block_time`` a turn is one untimed call, then timed calls for
+    that long: models interleave turn by turn, each timed warm."""
+    from mmrazor_ext.engine.latency import time_runners
+    calls = []
+    runners = {name: (lambda x, name=name: calls.append(name))
+               for name in ('a', 'b')}
+    stats = time_runners(runners, (1, ), min_time=0.02, min_repeats=3,
+                         block_time=0.005)
+    runs = [len(list(g)) for _, g in itertools.groupby(calls)]
+    assert calls[:2] == ['a', 'b'] and len(runs) >= 4  # warm-ups, turns
+    assert min(runs[2:]) > 2  # an untimed call, then timed ones
+    assert stats['batch_1']['a']['runs'] == calls.count('a') - len(
+        runs[2::2]) - 1
+    calls.clear()
+    time_runners(runners, (1, ), min_time=0.0, min_repeats=3)
+    assert calls == ['a', 'b'] * 4  # default: one call a turn
 
 
 def timing(median, q1, q3):
