@@ -27,7 +27,7 @@ Standard library only at import time (torch is imported by the functions
 that need it).
 """
 import sys
-from typing import Any, Callable, Iterable, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Set, Tuple
 
 #: The torch version every API here was checked against.
 TESTED_TORCH = '2.14'
@@ -64,8 +64,16 @@ def saved_values(node) -> Tuple[Tuple[str, Any], ...]:
     """``(name, value)`` of every forward argument autograd node ``node``
     saved (its ``_saved_*`` attributes, e.g. a convolution's
     ``_saved_stride``), in name order."""
-    return tuple((a, getattr(node, a)) for a in dir(node)
-                 if a.startswith('_saved_'))
+    cls = type(node)
+    names = _SAVED_NAMES.get(cls)
+    if names is None:
+        names = tuple(a for a in dir(node) if a.startswith('_saved_'))
+        if not hasattr(node, '__dict__'):  # a C++ node: names per class
+            _SAVED_NAMES[cls] = names
+    return tuple((a, getattr(node, a)) for a in names)
+
+
+_SAVED_NAMES: Dict[type, Tuple[str, ...]] = {}  # node class -> its names
 
 
 def ddp_pre_forward(ddp, *inputs, **kwargs):

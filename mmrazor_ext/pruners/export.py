@@ -6,7 +6,6 @@ statistics along with them, a grouped conv keeping its ``groups`` (every
 group keeps the same input channels, ``group_units``), attention widths,
 parameters following channels.
 """
-import copy
 from typing import Dict, Tuple
 
 import torch
@@ -14,8 +13,9 @@ from torch import Tensor, nn
 
 from .handlers import LayerRecord, handler_of
 from .handlers.layer_handler import named_modules
-from .handlers.layer_record import kept, pruned_sides
+from .handlers.layer_record import all_pruned_sides, kept
 from .masks import detach_masks
+from .module_copy import copy_module
 from .width_attrs import fix_width_attrs_
 
 
@@ -25,10 +25,8 @@ def prune_model_(model: nn.Module, layers: Dict[str, LayerRecord],
     each as its handler does."""
     modules = named_modules(model)
     with torch.no_grad():
-        for rec in layers.values():
-            ko, ki = pruned_sides(rec, keep)
-            if ko is None and ki is None:
-                continue
+        for name, (ko, ki) in all_pruned_sides(layers, keep).items():
+            rec = layers[name]
             h = handler_of(rec)
             h.prune_(h.owner(modules, rec), rec, ko, ki)
     fix_width_attrs_(model)
@@ -44,7 +42,7 @@ def export_pruned_model(model: nn.Module, layers: Dict[str, LayerRecord],
     still shared afterwards get their own copy, one per original, so
     tied parameters stay tied."""
     tensors = list(model.parameters()) + list(model.buffers())
-    out = copy.deepcopy(model, {id(t): t for t in tensors})
+    out = copy_module(model, {id(t): t for t in tensors})
     detach_masks(out)
     prune_model_(out, layers, keep)
     originals, copies = {id(t) for t in tensors}, {}
@@ -56,13 +54,12 @@ def export_pruned_model(model: nn.Module, layers: Dict[str, LayerRecord],
                 if isinstance(t, nn.Parameter) else c
         return copies[id(t)]
 
-    for m in out.modules():
-        for name, t in [*m.named_parameters(recurse=False,
-                                            remove_duplicate=False),
-                        *m.named_buffers(recurse=False,
-                                         remove_duplicate=False)]:
-            if id(t) in originals:
-                setattr(m, name, own(t))
+    modules = named_modules(out)
+    for name, t in [*out.named_parameters(remove_duplicate=False),
+                    *out.named_buffers(remove_duplicate=False)]:
+        if id(t) in originals:
+            owner, _, attr = name.rpartition('.')
+            setattr(modules[owner], attr, own(t))
     return out
 
 
@@ -74,10 +71,9 @@ def parameter_slices(layers: Dict[str, LayerRecord],
     (momentum, Adam moments) is sliced the same way when training moves to
     the exported model, and FLOPs are counted with them (``flops.py``)."""
     out = {}
-    for rec in layers.values():
-        ko, ki = pruned_sides(rec, keep)
-        if ko is not None or ki is not None:
-            out.update(handler_of(rec).parameter_slices(rec, ko, ki))
+    for name, (ko, ki) in all_pruned_sides(layers, keep).items():
+        rec = layers[name]
+        out.update(handler_of(rec).parameter_slices(rec, ko, ki))
     return out
 
 

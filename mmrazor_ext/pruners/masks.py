@@ -24,6 +24,7 @@ from ..compat.private_apis import remove_hooks
 from .handlers import LayerRecord, handler_of, handlers
 from .handlers.layer_handler import (MASK_BUFFERS, MASK_FLAG, drop_masks,
                                      named_modules)
+from .handlers.layer_record import kept_sides
 
 
 def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
@@ -37,10 +38,10 @@ def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
 def set_masks(model: nn.Module, layers: Dict[str, LayerRecord],
               keep: Tensor) -> None:
     """Write the masks of ``keep`` (one bool per prunable unit)."""
-    modules = named_modules(model)
-    for rec in layers.values():
+    modules, sides = named_modules(model), kept_sides(layers, keep)
+    for name, rec in layers.items():
         h = handler_of(rec)
-        h.set_masks(h.owner(modules, rec), rec, keep)
+        h.set_masks(h.owner(modules, rec), rec, sides[name])
 
 
 def detach_masks(model: nn.Module) -> None:

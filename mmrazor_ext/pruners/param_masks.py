@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from .handlers import handler_of
 from .handlers.layer_handler import ParamMasks, named_modules
-from .handlers.layer_record import pruned_sides
+from .handlers.layer_record import all_pruned_sides
 
 
 def param_masks(model: nn.Module, layers, keep: Tensor) -> ParamMasks:
@@ -20,10 +20,8 @@ def param_masks(model: nn.Module, layers, keep: Tensor) -> ParamMasks:
     channel, from the pruner's layer records and ``keep`` (one bool per
     prunable unit), as each layer's handler gives them."""
     out, modules = [], named_modules(model)
-    for rec in layers.values():
-        ko, ki = pruned_sides(rec, keep)
-        if ko is None and ki is None:
-            continue
+    for name, (ko, ki) in all_pruned_sides(layers, keep).items():
+        rec = layers[name]
         h = handler_of(rec)
         out.extend(h.param_masks(h.owner(modules, rec), rec, ko, ki))
     return out

@@ -92,8 +92,10 @@ def build_channel_spaces(res: TraceResult, model=None
     # units in order of first appearance, producer by producer
     units: Dict[int, Dict[int, None]] = {}  # dicts: ordered sets
     for rec in producers:
-        for r in roots[rec.out_ids].tolist():
-            units.setdefault(top(space_of_root[r]), {})[r] = None
+        rs = roots[rec.out_ids].tolist()
+        if rs:  # a producer's roots all went to one space above
+            units.setdefault(top(space_of_root[rs[0]]), {}).update(
+                dict.fromkeys(rs))
     n_elem = roots.numel()
     root2space = torch.full((n_elem, ), -1, dtype=torch.long)
     root2unit = torch.full((n_elem, ), -1, dtype=torch.long)
@@ -102,7 +104,7 @@ def build_channel_spaces(res: TraceResult, model=None
     for idx in sorted(units, key=lambda i: i):
         first = first_of_space[idx]
         rs = list(units[idx])
-        blocked = [union.reason(r) for r in rs if union.reason(r)]
+        blocked = [b for b in map(union.blocked.get, rs) if b]
         sp = ChannelSpace(name=first.name, num_channels=len(rs),
                           prunable=not blocked and len(rs) > 1,
                           reason=blocked[0] if blocked else (
@@ -130,10 +132,9 @@ def build_channel_spaces(res: TraceResult, model=None
         [getattr(r, s + '_ids').numel() for r, s in sides])
     owner = torch.where(ok, root2space[root], -1).split(
         [getattr(r, s + '_ids').numel() for r, s in sides])
-    touch = {}
-    for (rec, side), pos, sp in zip(sides, units, owner):
+    for (rec, side), pos in zip(sides, units):
         setattr(rec, side + '_pos', pos)
-        touch[(rec.name, side)] = sorted(set(sp.unique().tolist()) - {-1})
+    touch = _touched(sides, owner, len(spaces))
     for rec in layers.values():
         handler = handler_of(rec)
         role = handler.space_role(rec)
@@ -142,15 +143,30 @@ def build_channel_spaces(res: TraceResult, model=None
         if handler.consumes(rec):
             for s in touch.get((rec.name, 'in'), ()):
                 spaces[s].consumers.append(rec.name)
+    norm_after = {}  # input key -> the first feature norm reading it
+    for rec in layers.values():
+        if handler_of(rec).feature_norm:
+            norm_after.setdefault(rec.in_key, rec.name)
     for sp in spaces:
         first = layers[sp.producers[0]]
-        sp.feature_layer = first.name
-        for rec in layers.values():
-            if handler_of(rec).feature_norm and \
-                    rec.in_key == first.out_key:
-                sp.feature_layer = rec.name
-                break
+        sp.feature_layer = norm_after.get(first.out_key, first.name)
     return spaces, layers
+
+
+def _touched(sides, owner, num_spaces: int) -> Dict[tuple, List[int]]:
+    """``{(layer, side): sorted spaces}`` of each side's channels, from
+    the space of every channel (``owner``, -1: none) in one ``unique``."""
+    sizes = [o.numel() for o in owner]
+    side = torch.repeat_interleave(torch.arange(len(sizes)),
+                                   torch.tensor(sizes, dtype=torch.long))
+    flat = torch.cat(owner) if owner else torch.zeros(0, dtype=torch.long)
+    ok = flat >= 0
+    pairs = (side[ok] * num_spaces + flat[ok]).unique().tolist()
+    touch = {(rec.name, s): [] for rec, s in sides}
+    for p in pairs:  # ascending: sides in order, spaces sorted
+        rec, s = sides[p // num_spaces]
+        touch[(rec.name, s)].append(p % num_spaces)
+    return touch
 
 
 def renumber_units(spaces: List[ChannelSpace], layers: Dict[str, LayerRecord],
@@ -171,11 +187,14 @@ def renumber_units(spaces: List[ChannelSpace], layers: Dict[str, LayerRecord],
     def move(pos):
         return torch.where(pos >= 0, table[pos.clamp(min=0)], pos)
 
-    for rec in layers.values():
-        for side in ('in_pos', 'out_pos'):
-            pos = getattr(rec, side)
-            if pos is not None:
-                setattr(rec, side, move(pos))
+    sides = [(rec, side) for rec in layers.values()
+             for side in ('in_pos', 'out_pos')
+             if getattr(rec, side) is not None]
+    if sides:  # all layers at once
+        moved = move(torch.cat([getattr(r, s) for r, s in sides])).split(
+            [getattr(r, s).numel() for r, s in sides])
+        for (rec, side), pos in zip(sides, moved):
+            setattr(rec, side, pos)
     for op in ops:
         for entry in op.dims:
             if entry[1] is not None:

@@ -105,6 +105,10 @@ _CONV = ('convolution', '_convolution', 'convolution_overrideable',
          'cudnn_convolution', '_slow_conv2d_forward')
 
 
+_MM = ('mm', 'addmm', 'bmm', 'baddbmm')
+_RECORDED = frozenset(_CONV + _MM + _SDPA)  # the ops ``_record`` counts
+
+
 def _param_of(t) -> Optional[nn.Parameter]:
     if isinstance(t, nn.Parameter):
         return t
@@ -150,23 +154,39 @@ class OpCounter(dispatch_mode_class()):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
-        for a in output_tensors(list(args)):  # cat's list of tensors too
-            p = _param_of(a)
-            if p is not None and id(p) in self.names:
-                self.used.setdefault(self.names[id(p)], tuple(p.shape))
+        names = self.names
+        for a in args:
+            if isinstance(a, Tensor):
+                # a parameter, or a view of one; the names hold only
+                # parameters of the model, so an id is one of them
+                p = a if id(a) in names else a._base
+                if p is not None and id(p) in names:
+                    self.used.setdefault(names[id(p)], tuple(p.shape))
+            elif isinstance(a, (list, tuple, dict)):  # cat's tensors too
+                for t in output_tensors(a):
+                    self._use(t)
+        name = getattr(getattr(func, 'overloadpacket', None), '__name__',
+                       None)
+        if name not in _RECORDED:
+            return out
         n = len(self.ops)
         try:
-            self._record(func.overloadpacket.__name__, args, out)
+            self._record(name, args, out)
         except (AttributeError, IndexError, TypeError):  # pragma: no cover
             pass
         for op in self.ops[n:]:
             op.scope = self.scope[-1] if self.scope else ''
         return out
 
+    def _use(self, t: Tensor) -> None:
+        p = _param_of(t)
+        if p is not None and id(p) in self.names:
+            self.used.setdefault(self.names[id(p)], tuple(p.shape))
+
     def _record(self, name, args, out):
         if name in _CONV:
             self._add(_conv_macs(args, out), [(args[1], 0)], args, [], out)
-        elif name in ('mm', 'addmm', 'bmm', 'baddbmm'):
+        elif name in _MM:
             a, b = args[-2:]
             batch = a.shape[:1] if name in ('bmm', 'baddbmm') else ()
             dims = _mm(a, b, batch)

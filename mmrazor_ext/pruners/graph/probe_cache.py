@@ -143,13 +143,10 @@ class ProbeCache:
         table = torch.cat([torch.zeros(1, dtype=torch.long)] + [
             v.ids.reshape(-1) for v in inputs if v is not None])
 
-        def real(t):
+        def real(t):  # stand-in ids (> 0) -> the inputs' ids
             if not isinstance(t, Tensor):
                 return t
-            r = t.clone()
-            m = t > 0
-            r[m] = table[t[m]]
-            return r
+            return torch.where(t > 0, table[t.clamp(min=0)], t)
 
         for name, args in calls:
             getattr(union, name)(*(real(a) for a in args))

@@ -58,8 +58,16 @@ class ElementUnion:
     def union_pairs(self, a: torch.Tensor, b: torch.Tensor) -> None:
         """Join ``a[i]`` with ``b[i]`` for every position."""
         differ = (a != b) & (a >= 0) & (b >= 0)
+        parent, blocked, find = self.parent, self.blocked, self.find
         for x, y in zip(a[differ].tolist(), b[differ].tolist()):
-            self.union(x, y)
+            ra, rb = find(x), find(y)  # self.union(x, y), inlined
+            if ra == rb:
+                continue
+            if ra > rb:
+                ra, rb = rb, ra
+            parent[rb] = ra
+            if rb in blocked:
+                blocked.setdefault(ra, blocked.pop(rb))
 
     def union_all(self, ids: Iterable[int]) -> None:
         """Join every id in ``ids`` into one set."""

@@ -224,7 +224,7 @@ class AttentionHandler(LayerHandler):
             module.register_forward_hook(attention_output_hook,
                                          with_kwargs=True)
 
-    def set_masks(self, module, rec, keep):
+    def set_masks(self, module, rec, sides):
         pass  # the projections' masks are the attention's
 
     def param_masks(self, module, rec, ko, ki):

@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
-from .layer_record import LayerRecord, Traced, kept, prunable
+from .layer_record import LayerRecord, Traced, prunable
 
 MASK_FLAG = '_channel_pruner_masks'
 MASK_BUFFERS = ('in_mask', 'out_mask')
@@ -213,13 +213,15 @@ class LayerHandler:
             module.register_forward_hook(self.output_hook(module, rec))
 
     def set_masks(self, module: nn.Module, rec: LayerRecord,
-                  keep: Tensor) -> None:
-        """Write the masks of ``keep`` (one bool per prunable unit)."""
-        for side, pos in (('in_mask', rec.in_pos), ('out_mask', rec.out_pos)):
-            buf = getattr(module, side, None)
-            if buf is None or pos is None or buf.numel() != pos.numel():
+                  sides: Tuple[Optional[Tensor], Optional[Tensor]]) -> None:
+        """Write the masks of ``sides``: the kept outputs and inputs
+        (bool per position of ``rec.out_pos`` / ``rec.in_pos``, None
+        without positions; ``layer_record.kept_sides``)."""
+        for name, k in zip(('out_mask', 'in_mask'), sides):
+            buf = getattr(module, name, None)
+            if buf is None or k is None or buf.numel() != k.numel():
                 continue
-            buf.copy_(kept(pos, keep).view(buf.shape).to(buf.dtype))
+            buf.copy_(k.view(buf.shape))
 
     def detach_masks(self, module: nn.Module) -> None:
         """Undo :meth:`attach_masks` beyond the hooks and buffers."""

@@ -1,7 +1,7 @@
 """What the tracer learns about each recognised layer, and the channel
 identity of a traced tensor."""
 from dataclasses import dataclass
-from typing import NamedTuple, Optional, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -63,6 +63,40 @@ def pruned_sides(rec: LayerRecord, keep: Tensor
         k = kept(pos, keep) if pos is not None else None
         sides.append(None if k is None or bool(k.all()) else k)
     return tuple(sides)
+
+
+def kept_sides(layers: Dict[str, LayerRecord], keep: Tensor
+               ) -> Dict[str, Tuple[Optional[Tensor], Optional[Tensor]]]:
+    """``(kept(out_pos), kept(in_pos))`` of every layer (None where a
+    side has no positions), read from ``keep`` in one go."""
+    pos = [p for rec in layers.values() for p in (rec.out_pos, rec.in_pos)
+           if p is not None]
+    parts = iter(kept(torch.cat(pos), keep).split(
+        [p.numel() for p in pos]) if pos else ())
+    return {name: tuple(None if p is None else next(parts)
+                        for p in (rec.out_pos, rec.in_pos))
+            for name, rec in layers.items()}
+
+
+def all_pruned_sides(layers: Dict[str, LayerRecord], keep: Tensor
+                     ) -> Dict[str, Tuple[Optional[Tensor],
+                                          Optional[Tensor]]]:
+    """:func:`pruned_sides` of every layer, read from ``keep`` in one
+    go: only the layers losing a channel, on some side."""
+    sides = kept_sides(layers, keep)
+    flat = [k for ks in sides.values() for k in ks if k is not None]
+    if not flat:
+        return {}
+    seg = torch.repeat_interleave(torch.arange(len(flat)), torch.tensor(
+        [k.numel() for k in flat]))
+    lost = iter(torch.zeros(len(flat), dtype=torch.long).index_add_(
+        0, seg, (~torch.cat(flat)).long()).tolist())
+    out = {}
+    for name, ks in sides.items():
+        ko, ki = (None if k is None or not next(lost) else k for k in ks)
+        if ko is not None or ki is not None:
+            out[name] = (ko, ki)
+    return out
 
 
 def prunable(pos: Optional[Tensor]) -> bool:

@@ -54,7 +54,7 @@ class ParamHandler(LayerHandler):
     def attach_masks(self, module, rec):
         pass
 
-    def set_masks(self, module, rec, keep):
+    def set_masks(self, module, rec, sides):
         pass
 
     def param_masks(self, module, rec, ko, ki):
