@@ -188,12 +188,13 @@ class ChannelPruner(BaseModule):
         self.graph = res.graph
         self.counted_ops, self.used_params = res.ops, res.used_params
         self.trace_batch = res.batch
-        attach_masks(model, layers)
+        held = attach_masks(model, layers)
         self._model = (model, )
         self.layers, self.table = layers, SpaceTable(spaces, num_units)
         self.trace_warnings = res.warnings
         self.keep = self.table.keep_from({})
-        set_masks(model, layers, self.keep)
+        if held:  # the others keep every channel already
+            set_masks(model, held, self.keep)
         self._start_export_check(res.input)
 
     def _start_export_check(self, x: Tensor) -> None:

@@ -27,12 +27,23 @@ from .handlers.layer_handler import (MASK_BUFFERS, MASK_FLAG, drop_masks,
 from .handlers.layer_record import kept_sides
 
 
-def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]) -> None:
-    """Add mask buffers to every layer and hooks where pruning is possible."""
-    modules = named_modules(model)
-    for rec in layers.values():
+def attach_masks(model: nn.Module, layers: Dict[str, LayerRecord]
+                 ) -> Dict[str, LayerRecord]:
+    """Add mask buffers to every layer and hooks where pruning is possible.
+
+    Returns:
+        The layers whose module had masks already (an earlier pruner's,
+        which may hold any subnet); every other layer's masks now keep
+        every channel (``LayerHandler.attach_masks``).
+    """
+    modules, held = named_modules(model), {}
+    for name, rec in layers.items():
         h = handler_of(rec)
-        h.attach_masks(h.owner(modules, rec), rec)
+        module = h.owner(modules, rec)
+        if getattr(module, MASK_FLAG, False):
+            held[name] = rec
+        h.attach_masks(module, rec)
+    return held
 
 
 def set_masks(model: nn.Module, layers: Dict[str, LayerRecord],

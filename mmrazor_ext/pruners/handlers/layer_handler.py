@@ -195,7 +195,9 @@ class LayerHandler:
 
     def attach_masks(self, module: nn.Module, rec: LayerRecord) -> None:
         """Mask buffers (all ones) and, where channels can be pruned, the
-        hooks applying them."""
+        hooks applying them. The masks then keep every channel, as
+        :meth:`set_masks` of the unpruned subnet would leave them (the
+        pruner does not write them again)."""
         if getattr(module, MASK_FLAG, False):
             return
         w = getattr(module, 'weight', None)
