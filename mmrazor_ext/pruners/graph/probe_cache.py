@@ -110,10 +110,8 @@ class ProbeCache:
         hit = self._cache.get(key)
         if hit is None and len(inputs) == 1 and inputs[0] is not None and \
                 tuple(shapes[0] or ()) == tuple(out_shape):
-            stand_in = Traced(inputs[0].dim, torch.arange(
-                1, inputs[0].ids.numel() + 1).view(inputs[0].ids.shape))
             if keeps_channels(probe, inputs[0].dim, out_shape):
-                hit = self._cache[key] = (stand_in, [])
+                hit = self._cache[key] = (None, [])  # the input's ids
                 self.misses += 1
         if hit is None:
             stand_in, offset = [], 1
@@ -140,6 +138,8 @@ class ProbeCache:
         out, calls = hit
         if calls is None:
             raise type(out)(*out.args)
+        if out is None:  # channels stay where they are
+            return Traced(inputs[0].dim, inputs[0].ids)
         table = torch.cat([torch.zeros(1, dtype=torch.long)] + [
             v.ids.reshape(-1) for v in inputs if v is not None])
 
