@@ -17,7 +17,6 @@ is printed at the end (or alone with ``--table``).
 """
 import argparse
 import glob
-import importlib.util
 import json
 import os.path as osp
 import re
@@ -29,12 +28,9 @@ import time
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs', 'autoslim')
 STAGE_CONFIG = osp.join(CONFIGS, 'autoslim-{}_cifar-resnet20_1xb64_digits.py')
-# oneshot_quality.py: its runs, table format and start-up
-_spec = importlib.util.spec_from_file_location(
-    'oneshot_quality', osp.join(ROOT, 'tools', 'benchmarks',
-                                'oneshot_quality.py'))
-ONESHOT = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ONESHOT)
+# oneshot_quality.py beside this file (the script's folder is first on
+# sys.path): its runs, table format and start-up
+import oneshot_quality as ONESHOT  # noqa: E402
 
 
 def parse_args():

@@ -16,19 +16,15 @@ ResNet-20 and config (CDP, global ranking, FLOPs target).
 import argparse
 import contextlib
 import copy
-import importlib.util
 import io
 import os.path as osp
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/one_shot/'
                   'one-shot-cdp_cifar-resnet20_1xb64_digits.py')
-# oneshot_quality.py: table format and start-up
-_spec = importlib.util.spec_from_file_location(
-    'oneshot_quality', osp.join(ROOT, 'tools', 'benchmarks',
-                                'oneshot_quality.py'))
-ONESHOT = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ONESHOT)
+# oneshot_quality.py beside this file (the script's folder is first on
+# sys.path): table format and start-up
+import oneshot_quality as ONESHOT  # noqa: E402
 
 
 def parse_args():
