@@ -27,7 +27,6 @@ tables are printed at the end (or alone with ``--table``).
         --models resnet20 --reductions 0.5 0.7 --seeds 0 1 2 --epochs 3
 """
 import argparse
-import json
 import os.path as osp
 import shutil
 import sys
@@ -49,11 +48,11 @@ from mmrazor_ext.engine import machine_load, recalibrate_bn  # noqa: E402
 from mmrazor_ext.searchers import GeatpySearcher  # noqa: E402
 from mmrazor_ext.searchers.latency_candidates import \
     candidate_model  # noqa: E402
-from mmrazor_ext.utils import write_json  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 # the same fine-tune loop, statistics and table cells as the FLOPs study
-from hybrid_search_quality import _ms, print_rows, spearman  # noqa: E402
+from hybrid_search_quality import (_ms, print_rows,  # noqa: E402
+                                   results_file, spearman)
 from hybrid_search_quality import finetune_model as finetune_val  # noqa
 
 MODELS = {
@@ -119,15 +118,9 @@ def searcher_of(cfg, model, pruner, ckpt, work, **settings):
 def main():
     args = parse_args()
     torch.set_num_threads(1)
-    results = json.load(open(args.out)) if osp.isfile(args.out) else {}
+    results, save = results_file(args.out)
     if args.table:
         return print_tables(results)
-
-    def save(key, value):
-        results[key] = value
-        write_json(results, args.out)
-        print(f'[{time.strftime("%H:%M:%S")}] {key}: '
-              f'{json.dumps(value)[:300]}', flush=True)
 
     work = tempfile.mkdtemp(prefix='hybrid_latency_bench_')
     for name in args.models:

@@ -151,18 +151,26 @@ def spearman(a, b):
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def main():
-    args = parse_args()
-    torch.set_num_threads(1)
-    results = json.load(open(args.out)) if osp.isfile(args.out) else {}
-    if args.table:
-        return print_tables(results)
+def results_file(path):
+    """The results so far in ``path`` (a dict), and ``save(key, value)``:
+    store one result, rewrite the file and print a line of it (so an
+    interrupted benchmark continues where it stopped)."""
+    results = json.load(open(path)) if osp.isfile(path) else {}
 
     def save(key, value):
         results[key] = value
-        write_json(results, args.out)
+        write_json(results, path)
         print(f'[{time.strftime("%H:%M:%S")}] {key}: '
               f'{json.dumps(value)[:300]}', flush=True)
+    return results, save
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(1)
+    results, save = results_file(args.out)
+    if args.table:
+        return print_tables(results)
 
     work = tempfile.mkdtemp(prefix='hybrid_bench_')
     if args.json:
